@@ -1,0 +1,130 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import pg from 'pg';
+import type { Db, Sql } from '../../app/ports.js';
+import { type DataDirLock, lockDataDir } from './lock.js';
+
+export type { Db, Sql };
+
+/**
+ * int8 columns hold amounts in minor units and counts. They come back as JavaScript numbers, which
+ * is exact because every amount the API accepts is bounded far below 2^53; a value outside that
+ * range is a bug and fails loudly instead of losing precision.
+ */
+function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} is outside the exact range`);
+  return n;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_TX_ATTEMPTS = 5;
+
+export async function openPostgres(url: string, poolSize = 20): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === 20 ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client can error when the server restarts; without a listener that would crash the process.
+  pool.on('error', () => {});
+  await pool.query('select 1');
+  return {
+    kind: 'postgres',
+    async query(text, params) {
+      const res = await pool.query(text, params as unknown[]);
+      return res.rows;
+    },
+    async transaction(fn) {
+      for (let attempt = 1; ; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('begin');
+          const tx: Sql = {
+            async query(text, params) {
+              const res = await client.query(text, params as unknown[]);
+              return res.rows;
+            },
+          };
+          const result = await fn(tx);
+          await client.query('commit');
+          return result;
+        } catch (err) {
+          await client.query('rollback').catch(() => {});
+          const code = (err as { code?: string }).code;
+          if (code && RETRYABLE.has(code) && attempt < MAX_TX_ATTEMPTS) continue;
+          throw err;
+        } finally {
+          client.release();
+        }
+      }
+    },
+    async exec(script) {
+      await pool.query(script);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+export interface PgliteOptions {
+  /** A folder for the data; undefined keeps everything in memory (tests). */
+  dataDir?: string;
+  /** Recorded in the lock file so a second process can name the holder. */
+  command?: string;
+}
+
+export async function openPglite(options: PgliteOptions = {}): Promise<Db> {
+  let lock: DataDirLock | undefined;
+  let pglite: PGlite;
+  const parsers = { [pgliteTypes.INT8]: parseInt8 };
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    lock = lockDataDir(options.dataDir, options.command ?? 'perks');
+    try {
+      pglite = new PGlite(path.join(options.dataDir, 'pgdata'), { parsers });
+      await pglite.waitReady;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  } else {
+    pglite = new PGlite({ parsers });
+    await pglite.waitReady;
+  }
+  const db = pglite;
+  return {
+    kind: 'pglite',
+    async query(text, params) {
+      const res = await db.query(text, params as unknown[]);
+      return res.rows as never;
+    },
+    // PGlite runs one transaction at a time behind its own mutex, so there are no serialization
+    // failures to retry.
+    async transaction(fn) {
+      return db.transaction(async (t) =>
+        fn({
+          async query(text, params) {
+            const res = await t.query(text, params as unknown[]);
+            return res.rows as never;
+          },
+        }),
+      );
+    },
+    async exec(script) {
+      await db.exec(script);
+    },
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import type { FastifyError } from 'fastify';
+import type { $ZodError as ZodError } from 'zod/v4/core';
+import { type ErrorCode, isPerksError, PerksError } from '../../core/errors.js';
+
+type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'idempotency_error'
+  | 'rate_limit_error'
+  | 'api_error';
+
+/** The one place where error codes meet HTTP: every code has its status and type here. */
+export const HTTP_ERRORS: Record<ErrorCode, { status: number; type: ErrorType }> = {
+  body_malformed: { status: 400, type: 'invalid_request_error' },
+  body_too_large: { status: 413, type: 'invalid_request_error' },
+  unsupported_media_type: { status: 415, type: 'invalid_request_error' },
+  parameter_missing: { status: 400, type: 'invalid_request_error' },
+  parameter_invalid: { status: 400, type: 'invalid_request_error' },
+  parameter_unknown: { status: 400, type: 'invalid_request_error' },
+  route_not_found: { status: 404, type: 'invalid_request_error' },
+  api_key_missing: { status: 401, type: 'authentication_error' },
+  api_key_malformed: { status: 401, type: 'authentication_error' },
+  api_key_invalid: { status: 401, type: 'authentication_error' },
+  api_key_revoked: { status: 401, type: 'authentication_error' },
+  idempotency_key_invalid: { status: 400, type: 'idempotency_error' },
+  idempotency_key_reused: { status: 409, type: 'idempotency_error' },
+  idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
+  resource_not_found: { status: 404, type: 'invalid_request_error' },
+  customer_parent_invalid: { status: 400, type: 'invalid_request_error' },
+  rate_limited: { status: 429, type: 'rate_limit_error' },
+  service_unavailable: { status: 503, type: 'api_error' },
+  internal_error: { status: 500, type: 'api_error' },
+};
+
+export function envelope(err: PerksError, requestId: string) {
+  const { status, type } = HTTP_ERRORS[err.code];
+  return {
+    status,
+    body: {
+      error: {
+        type,
+        code: err.code,
+        message: err.message,
+        param: err.param ?? null,
+        request_id: requestId,
+        ...err.details,
+      },
+    },
+  };
+}
+
+/** `a.b.0.c` -> `a.b[0].c`, the way a caller writes the path to the field. */
+function paramPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, key) => {
+    if (typeof key === 'number') return `${acc}[${key}]`;
+    return acc ? `${acc}.${String(key)}` : String(key);
+  }, '');
+}
+
+type Issue = ZodError['issues'][number];
+
+/**
+ * A union reports one list of issues per branch. The branch that got furthest into the input (its
+ * deepest issue path) is the one the caller meant; ties go to the earlier branch.
+ */
+function flatten(issues: readonly Issue[], prefix: readonly PropertyKey[] = []): Issue[] {
+  return issues.flatMap((issue): Issue[] => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const depth = (branch: readonly Issue[]) => Math.max(...branch.map((i) => i.path.length));
+      const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+      return flatten(best, path);
+    }
+    return [{ ...issue, path } as Issue];
+  });
+}
+
+/** Turns the first zod issue into a typed error naming the field; the rest are listed in details. */
+export function fromZod(error: ZodError, part: string): PerksError {
+  const issues = flatten(error.issues).map((issue) => {
+    const base = paramPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '';
+      const param = base ? `${base}.${key}` : key;
+      return {
+        code: 'parameter_unknown' as const,
+        param,
+        message: `unknown field '${param}' in the ${part}`,
+      };
+    }
+    const where = base || part;
+    if (issue.code === 'invalid_type' && issue.input === undefined && base) {
+      return { code: 'parameter_missing' as const, param: where, message: `'${where}' is required` };
+    }
+    return { code: 'parameter_invalid' as const, param: where, message: `'${where}': ${issue.message}` };
+  });
+  const first = issues[0] ?? { code: 'parameter_invalid' as const, param: part, message: `invalid ${part}` };
+  return new PerksError(
+    first.code,
+    first.message,
+    first.param,
+    issues.length > 1 ? { errors: issues.map(({ param, message }) => ({ param, message })) } : undefined,
+  );
+}
+
+/** Maps what Fastify itself throws (body parsing, limits) onto the closed list of codes. */
+export function fromFastify(err: FastifyError): PerksError | undefined {
+  if (isPerksError(err)) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PerksError('body_too_large', 'the request body exceeds the limit of 1048576 bytes (1 MiB)');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new PerksError('unsupported_media_type', 'send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new PerksError('body_malformed', 'the body is empty; send a JSON object');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new PerksError('body_malformed', 'the Content-Length header does not match the body');
+    default:
+      if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+        return new PerksError('body_malformed', `the body is not valid JSON: ${err.message}`);
+      }
+      if (err.statusCode === 400 && err.code === 'FST_ERR_VALIDATION') {
+        return new PerksError('parameter_invalid', err.message);
+      }
+      return undefined;
+  }
+}

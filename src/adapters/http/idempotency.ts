@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import stringify from 'safe-stable-stringify';
+import type { Deps, Sql } from '../../app/ports.js';
+import { isPerksError, PerksError } from '../../core/errors.js';
+import { envelope } from './errors.js';
+
+/**
+ * Every POST accepts an `Idempotency-Key`. The first response is stored permanently per workspace,
+ * in the same transaction as the effects it reports, so a stored response always matches what was
+ * written. A key is claimed ('started') before the work runs, which is how a concurrent duplicate is
+ * told apart (409 idempotency_key_in_use) from a finished one (replayed).
+ */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+const MAX_KEY_LENGTH = 255;
+/** A claim older than this belongs to a process that died mid-request; its work never committed. */
+const ABANDONED_AFTER_MS = 60_000;
+
+export interface IdempotencyClaim {
+  key: string;
+}
+
+export function requestHash(req: FastifyRequest): string {
+  return createHash('sha256')
+    .update(`${req.method} ${req.url.split('?')[0]}\n${stringify(req.body ?? null)}`)
+    .digest('hex');
+}
+
+interface KeyRow {
+  request_hash: string;
+  state: 'started' | 'done';
+  response_status: number | null;
+  response_body: unknown;
+  locked_at: Date;
+}
+
+/**
+ * Claims the key for this request. Returns the claim when the request should run, or undefined when
+ * the reply (a replay) has already been sent.
+ */
+export async function claim(
+  deps: Deps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  workspaceId: string,
+  hash: string,
+): Promise<IdempotencyClaim | undefined> {
+  const raw = req.headers[IDEMPOTENCY_HEADER];
+  if (raw === undefined) return undefined;
+  const key = Array.isArray(raw) ? raw[0]! : raw;
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH || !/^[\x20-\x7e]+$/.test(key)) {
+    throw new PerksError(
+      'idempotency_key_invalid',
+      `the Idempotency-Key header must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters`,
+      'Idempotency-Key',
+    );
+  }
+  const now = deps.clock.now();
+  const path = req.url.split('?')[0]!;
+  const inserted = await deps.db.query(
+    `insert into idempotency_keys (workspace_id, key, method, path, request_hash, state, locked_at, created_at)
+     values ($1, $2, $3, $4, $5, 'started', $6, $6) on conflict (workspace_id, key) do nothing returning key`,
+    [workspaceId, key, req.method, path, hash, now],
+  );
+  if (inserted.length > 0) return { key };
+
+  const [row] = await deps.db.query<KeyRow>(
+    'select request_hash, state, response_status, response_body, locked_at from idempotency_keys where workspace_id = $1 and key = $2',
+    [workspaceId, key],
+  );
+  if (!row) return claim(deps, req, reply, workspaceId, hash); // released between the two statements
+  if (row.request_hash !== hash) {
+    throw new PerksError(
+      'idempotency_key_reused',
+      'this Idempotency-Key was already used with a different request; use a new key for a new request',
+      'Idempotency-Key',
+    );
+  }
+  if (row.state === 'done') {
+    reply.header('idempotent-replayed', 'true');
+    reply.code(row.response_status ?? 200).send(row.response_body);
+    return undefined;
+  }
+  if (now.getTime() - row.locked_at.getTime() > ABANDONED_AFTER_MS) {
+    const taken = await deps.db.query(
+      `update idempotency_keys set locked_at = $3 where workspace_id = $1 and key = $2 and state = 'started'
+         and locked_at = $4 returning key`,
+      [workspaceId, key, now, row.locked_at],
+    );
+    if (taken.length > 0) return { key };
+  }
+  throw new PerksError(
+    'idempotency_key_in_use',
+    'a request with this Idempotency-Key is still running; retry after it finishes',
+    'Idempotency-Key',
+  );
+}
+
+async function store(sql: Sql, workspaceId: string, key: string, status: number, body: unknown) {
+  await sql.query(
+    `update idempotency_keys set state = 'done', response_status = $3, response_body = $4
+     where workspace_id = $1 and key = $2`,
+    [workspaceId, key, status, JSON.stringify(body)],
+  );
+}
+
+export interface Result<T> {
+  status: number;
+  body: T;
+}
+
+/**
+ * Runs a mutation in one transaction and, when the request carries an idempotency key, stores its
+ * response in that same transaction. A typed (4xx) failure is stored too, so a retry answers the
+ * same; an unexpected failure releases the key so the caller can retry.
+ */
+export async function execute<T>(
+  deps: Deps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  fn: (tx: Sql) => Promise<Result<T>>,
+): Promise<T> {
+  const claimed = req.idempotency;
+  const ws = req.workspaceId;
+  try {
+    const result = await deps.db.transaction(async (tx) => {
+      const out = await fn(tx);
+      if (claimed) await store(tx, ws, claimed.key, out.status, out.body);
+      return out;
+    });
+    reply.code(result.status);
+    return result.body;
+  } catch (err) {
+    if (claimed) {
+      if (isPerksError(err)) {
+        const { status, body } = envelope(err, req.id);
+        await store(deps.db, ws, claimed.key, status, body);
+      } else {
+        await deps.db.query(
+          'delete from idempotency_keys where workspace_id = $1 and key = $2 and state = $3',
+          [ws, claimed.key, 'started'],
+        );
+      }
+    }
+    throw err;
+  }
+}

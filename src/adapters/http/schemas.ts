@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { isKnownCurrency, MAX_AMOUNT_MINOR } from '../../core/money/currency.js';
+
+/**
+ * Building blocks shared by the endpoint schemas. Every string and array has a stated limit, and the
+ * limit is in the message a caller sees when it is crossed.
+ */
+export const LIMITS = {
+  bodyBytes: 1024 * 1024,
+  idLength: 255,
+  shortText: 500,
+  metadataKeys: 50,
+  metadataKeyLength: 40,
+  metadataValueLength: 500,
+  pageSize: 100,
+} as const;
+
+export const text = (max: number = LIMITS.shortText) =>
+  z.string().max(max, `must be at most ${max} characters`);
+
+export const identifier = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(LIMITS.idLength, `must be at most ${LIMITS.idLength} characters`)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+export const timestamp = z.iso
+  .datetime({
+    offset: true,
+    message: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-31T12:00:00Z',
+  })
+  .transform((s) => new Date(s));
+
+export const amountMinor = z
+  .number({ message: 'must be an integer amount in minor units (e.g. cents)' })
+  .int('must be an integer amount in minor units (e.g. cents), not a fraction')
+  .min(0, 'must not be negative')
+  .max(MAX_AMOUNT_MINOR, `must be at most ${MAX_AMOUNT_MINOR}`);
+
+export const positiveAmountMinor = amountMinor.refine((n) => n > 0, 'must be greater than zero');
+
+export const currency = z
+  .string()
+  .regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd')
+  .refine(isKnownCurrency, 'is not a known ISO 4217 currency');
+
+export const metadata = z
+  .record(
+    z.string().max(LIMITS.metadataKeyLength, `keys must be at most ${LIMITS.metadataKeyLength} characters`),
+    z
+      .string()
+      .max(LIMITS.metadataValueLength, `values must be at most ${LIMITS.metadataValueLength} characters`),
+  )
+  .refine(
+    (m) => Object.keys(m).length <= LIMITS.metadataKeys,
+    `must have at most ${LIMITS.metadataKeys} keys`,
+  );
+
+export const pageQuery = {
+  limit: z.coerce
+    .number()
+    .int('must be an integer')
+    .min(1, 'must be between 1 and 100')
+    .max(LIMITS.pageSize, `must be between 1 and ${LIMITS.pageSize}`)
+    .default(10),
+  starting_after: identifier.optional(),
+};
+
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({ object: z.literal('list'), data: z.array(item), has_more: z.boolean() });
+
+export const errorEnvelope = z
+  .object({
+    error: z.object({
+      type: z.string(),
+      code: z.string(),
+      message: z.string(),
+      param: z.string().nullable(),
+      request_id: z.string(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+/** The error responses every authenticated endpoint may give, for the OpenAPI document. */
+export const commonErrors = {
+  400: errorEnvelope,
+  401: errorEnvelope,
+  404: errorEnvelope,
+  409: errorEnvelope,
+};

@@ -1,0 +1,411 @@
+import { earliest, isStale, nextPaymentStatus, type PaymentStatus } from '../core/billing/facts.js';
+import { isPerksError, PerksError } from '../core/errors.js';
+import { type CustomerInput, ensureCustomer, upsertCustomer } from './customers.js';
+import type { Deps, Sql } from './ports.js';
+
+/**
+ * The provider-neutral billing events: the single door through which billing facts enter Perks.
+ * `customer` in every event but customer.created is the caller's external id (or a Perks id).
+ */
+export type BillingEvent = { id: string; occurred_at: Date } & (
+  | { type: 'customer.created'; data: { customer: CustomerInput } }
+  | {
+      type: 'card.attached';
+      data: {
+        customer: string;
+        payment_method: {
+          id?: string | undefined;
+          fingerprint: string;
+          brand?: string | undefined;
+          last4?: string | undefined;
+        };
+      };
+    }
+  | {
+      type: 'subscription.updated';
+      data: {
+        customer: string;
+        subscription: {
+          id: string;
+          plan_id: string;
+          plan_units?: number | undefined;
+          interval: 'month' | 'year';
+          status: string;
+          current_period_start: Date;
+          current_period_end: Date;
+          amount: number;
+          currency: string;
+        };
+      };
+    }
+  | { type: 'subscription.canceled'; data: { customer: string; subscription: { id: string } } }
+  | {
+      type: 'payment.succeeded';
+      data: {
+        customer: string;
+        payment: {
+          id: string;
+          amount: number;
+          currency: string;
+          interval?: 'month' | 'year' | undefined;
+          period_start?: Date | undefined;
+          period_end?: Date | undefined;
+          subscription?: string | undefined;
+        };
+      };
+    }
+  | {
+      type: 'payment.refunded';
+      data: { customer: string; payment: { id: string; amount_refunded?: number | undefined } };
+    }
+  | { type: 'payment.disputed'; data: { customer: string; payment: { id: string } } }
+);
+
+export type EventType = BillingEvent['type'];
+export const EVENT_TYPES: readonly EventType[] = [
+  'customer.created',
+  'card.attached',
+  'subscription.updated',
+  'subscription.canceled',
+  'payment.succeeded',
+  'payment.refunded',
+  'payment.disputed',
+];
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+export type Outcome = 'applied' | 'stale';
+
+export interface EventResult {
+  object: 'event';
+  id: string;
+  event_id: string;
+  type: string;
+  occurred_at: string;
+  duplicate: boolean;
+  outcome: Outcome;
+}
+
+/**
+ * Stores each event first, keyed permanently by (workspace, source, event id), and applies it in the
+ * same transaction: a duplicate changes nothing, and a crash leaves either both or neither.
+ */
+export async function ingestEvents(
+  deps: Deps,
+  tx: Sql,
+  workspaceId: string,
+  source: string,
+  events: readonly BillingEvent[],
+  paramPrefix: (index: number) => string = () => '',
+): Promise<EventResult[]> {
+  const results: EventResult[] = [];
+  for (const [index, event] of events.entries()) {
+    const prefix = paramPrefix(index);
+    const inserted = await tx.query<{ id: string }>(
+      `insert into events (workspace_id, source, event_id, id, type, occurred_at, payload, outcome, received_at)
+       values ($1, $2, $3, $4, $5, $6, $7, 'applied', $8)
+       on conflict (workspace_id, source, event_id) do nothing returning id`,
+      [
+        workspaceId,
+        source,
+        event.id,
+        deps.ids.id('evt'),
+        event.type,
+        event.occurred_at,
+        event,
+        deps.clock.now(),
+      ],
+    );
+    if (inserted.length === 0) {
+      const [prior] = await tx.query<{ id: string; type: string; occurred_at: Date; outcome: Outcome }>(
+        'select id, type, occurred_at, outcome from events where workspace_id = $1 and source = $2 and event_id = $3',
+        [workspaceId, source, event.id],
+      );
+      results.push({
+        object: 'event',
+        id: prior!.id,
+        event_id: event.id,
+        type: prior!.type,
+        occurred_at: prior!.occurred_at.toISOString(),
+        duplicate: true,
+        outcome: prior!.outcome,
+      });
+      continue;
+    }
+    let outcome: Outcome;
+    try {
+      outcome = await applyEvent(deps, tx, workspaceId, event, `${prefix}data.`);
+    } catch (err) {
+      if (isPerksError(err) && events.length > 1) {
+        throw new PerksError(
+          err.code,
+          `event ${index} ('${event.id}'): ${err.message}`,
+          err.param,
+          err.details,
+        );
+      }
+      throw err;
+    }
+    if (outcome !== 'applied') {
+      await tx.query(
+        'update events set outcome = $4 where workspace_id = $1 and source = $2 and event_id = $3',
+        [workspaceId, source, event.id, outcome],
+      );
+    }
+    results.push({
+      object: 'event',
+      id: inserted[0]!.id,
+      event_id: event.id,
+      type: event.type,
+      occurred_at: event.occurred_at.toISOString(),
+      duplicate: false,
+      outcome,
+    });
+  }
+  return results;
+}
+
+async function applyEvent(
+  deps: Deps,
+  tx: Sql,
+  ws: string,
+  event: BillingEvent,
+  param: string,
+): Promise<Outcome> {
+  const at = event.occurred_at;
+  switch (event.type) {
+    case 'customer.created': {
+      const { stale } = await upsertCustomer(deps, tx, ws, event.data.customer, at, `${param}customer.`);
+      return stale ? 'stale' : 'applied';
+    }
+    case 'card.attached': {
+      const customer = await ensureCustomer(deps, tx, ws, event.data.customer);
+      const pm = event.data.payment_method;
+      const existing = await tx.query<{ attached_at: Date }>(
+        `select attached_at from payment_methods where workspace_id = $1 and customer_id = $2 and fingerprint = $3
+         for update`,
+        [ws, customer.id, pm.fingerprint],
+      );
+      if (existing[0]) {
+        await tx.query(
+          `update payment_methods set attached_at = $4, brand = coalesce($5, brand), last4 = coalesce($6, last4),
+             external_id = coalesce(external_id, $7)
+           where workspace_id = $1 and customer_id = $2 and fingerprint = $3`,
+          [ws, customer.id, pm.fingerprint, earliest(existing[0].attached_at, at), pm.brand, pm.last4, pm.id],
+        );
+        return 'applied';
+      }
+      await tx.query(
+        `insert into payment_methods (workspace_id, id, customer_id, external_id, fingerprint, brand, last4, attached_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          ws,
+          deps.ids.id('pm'),
+          customer.id,
+          pm.id ?? null,
+          pm.fingerprint,
+          pm.brand ?? null,
+          pm.last4 ?? null,
+          at,
+        ],
+      );
+      return 'applied';
+    }
+    case 'subscription.updated': {
+      const customer = await ensureCustomer(deps, tx, ws, event.data.customer);
+      const s = event.data.subscription;
+      const state = await subscriptionState(tx, ws, s.id);
+      if (state && isStale(state, at)) return 'stale';
+      await tx.query(
+        `insert into subscriptions (workspace_id, id, external_id, customer_id, plan_id, plan_units, interval, status,
+           current_period_start, current_period_end, amount, currency, canceled_at, state_as_of, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+         on conflict (workspace_id, external_id) do update set
+           plan_id = excluded.plan_id, plan_units = excluded.plan_units, interval = excluded.interval,
+           status = excluded.status, current_period_start = excluded.current_period_start,
+           current_period_end = excluded.current_period_end, amount = excluded.amount,
+           currency = excluded.currency, canceled_at = excluded.canceled_at,
+           state_as_of = excluded.state_as_of, updated_at = excluded.updated_at`,
+        [
+          ws,
+          deps.ids.id('sub'),
+          s.id,
+          customer.id,
+          s.plan_id,
+          s.plan_units ?? null,
+          s.interval,
+          s.status,
+          s.current_period_start,
+          s.current_period_end,
+          s.amount,
+          s.currency,
+          s.status === 'canceled' ? at : null,
+          at,
+          deps.clock.now(),
+        ],
+      );
+      return 'applied';
+    }
+    case 'subscription.canceled': {
+      const customer = await ensureCustomer(deps, tx, ws, event.data.customer);
+      const id = event.data.subscription.id;
+      const state = await subscriptionState(tx, ws, id);
+      if (state && isStale(state, at)) return 'stale';
+      await tx.query(
+        `insert into subscriptions (workspace_id, id, external_id, customer_id, status, canceled_at, state_as_of,
+           created_at, updated_at)
+         values ($1, $2, $3, $4, 'canceled', $5, $5, $6, $6)
+         on conflict (workspace_id, external_id) do update set status = 'canceled', canceled_at = excluded.canceled_at,
+           state_as_of = excluded.state_as_of, updated_at = excluded.updated_at`,
+        [ws, deps.ids.id('sub'), id, customer.id, at, deps.clock.now()],
+      );
+      return 'applied';
+    }
+    case 'payment.succeeded': {
+      const p = event.data.payment;
+      await upsertPayment(deps, tx, ws, event.data.customer, p.id, 'succeeded', {
+        amount: p.amount,
+        currency: p.currency,
+        interval: p.interval ?? null,
+        period_start: p.period_start ?? null,
+        period_end: p.period_end ?? null,
+        subscription_external_id: p.subscription ?? null,
+        paid_at: at,
+      });
+      return 'applied';
+    }
+    case 'payment.refunded':
+      await upsertPayment(deps, tx, ws, event.data.customer, event.data.payment.id, 'refunded', {
+        amount_refunded: event.data.payment.amount_refunded ?? null,
+      });
+      return 'applied';
+    case 'payment.disputed':
+      await upsertPayment(deps, tx, ws, event.data.customer, event.data.payment.id, 'disputed', {});
+      return 'applied';
+  }
+}
+
+async function subscriptionState(tx: Sql, ws: string, externalId: string): Promise<Date | null> {
+  const rows = await tx.query<{ state_as_of: Date }>(
+    'select state_as_of from subscriptions where workspace_id = $1 and external_id = $2 for update',
+    [ws, externalId],
+  );
+  return rows[0]?.state_as_of ?? null;
+}
+
+interface PaymentFacts {
+  amount?: number;
+  currency?: string;
+  interval?: string | null;
+  period_start?: Date | null;
+  period_end?: Date | null;
+  subscription_external_id?: string | null;
+  paid_at?: Date;
+  amount_refunded?: number | null;
+}
+
+/**
+ * Payments may be reported refunded before they are reported paid; each fact fills what it knows and
+ * the status only moves forward.
+ */
+async function upsertPayment(
+  deps: Deps,
+  tx: Sql,
+  ws: string,
+  customerRef: string,
+  externalId: string,
+  status: PaymentStatus,
+  facts: PaymentFacts,
+) {
+  const customer = await ensureCustomer(deps, tx, ws, customerRef);
+  const [current] = await tx.query<{ status: PaymentStatus; amount: number | null; amount_refunded: number }>(
+    'select status, amount, amount_refunded from payments where workspace_id = $1 and external_id = $2 for update',
+    [ws, externalId],
+  );
+  const now = deps.clock.now();
+  const refunded =
+    status === 'refunded' ? (facts.amount_refunded ?? facts.amount ?? current?.amount ?? 0) : undefined;
+  if (!current) {
+    await tx.query(
+      `insert into payments (workspace_id, id, external_id, customer_id, subscription_external_id, amount, currency,
+         interval, period_start, period_end, status, amount_refunded, paid_at, created_at, updated_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)`,
+      [
+        ws,
+        deps.ids.id('pay'),
+        externalId,
+        customer.id,
+        facts.subscription_external_id ?? null,
+        facts.amount ?? null,
+        facts.currency ?? null,
+        facts.interval ?? null,
+        facts.period_start ?? null,
+        facts.period_end ?? null,
+        status,
+        refunded ?? 0,
+        facts.paid_at ?? null,
+        now,
+      ],
+    );
+    return;
+  }
+  await tx.query(
+    `update payments set status = $3,
+       amount = coalesce(amount, $4), currency = coalesce(currency, $5), interval = coalesce(interval, $6),
+       period_start = coalesce(period_start, $7), period_end = coalesce(period_end, $8),
+       subscription_external_id = coalesce(subscription_external_id, $9), paid_at = coalesce(paid_at, $10),
+       amount_refunded = greatest(amount_refunded, $11), updated_at = $12
+     where workspace_id = $1 and external_id = $2`,
+    [
+      ws,
+      externalId,
+      nextPaymentStatus(current.status, status),
+      facts.amount ?? null,
+      facts.currency ?? null,
+      facts.interval ?? null,
+      facts.period_start ?? null,
+      facts.period_end ?? null,
+      facts.subscription_external_id ?? null,
+      facts.paid_at ?? null,
+      refunded ?? (current.status === 'refunded' && current.amount_refunded === 0 ? (facts.amount ?? 0) : 0),
+      now,
+    ],
+  );
+}
+
+export async function listEvents(
+  sql: Sql,
+  workspaceId: string,
+  page: { limit: number; starting_after?: string | undefined },
+  type?: string,
+) {
+  const rows = await sql.query<{
+    id: string;
+    event_id: string;
+    source: string;
+    type: string;
+    occurred_at: Date;
+    received_at: Date;
+    outcome: string;
+    payload: unknown;
+  }>(
+    `select id, event_id, source, type, occurred_at, received_at, outcome, payload from events
+     where workspace_id = $1 and ($2::text is null or id < $2) and ($3::text is null or type = $3)
+     order by id desc limit $4`,
+    [workspaceId, page.starting_after ?? null, type ?? null, page.limit + 1],
+  );
+  return {
+    object: 'list' as const,
+    data: rows.slice(0, page.limit).map((r) => ({
+      object: 'event' as const,
+      id: r.id,
+      event_id: r.event_id,
+      source: r.source,
+      type: r.type,
+      occurred_at: r.occurred_at.toISOString(),
+      received_at: r.received_at.toISOString(),
+      outcome: r.outcome,
+      payload: r.payload,
+    })),
+    has_more: rows.length > page.limit,
+  };
+}

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { openPglite, openPostgres } from './adapters/db/db.js';
+import { migrate, pendingMigrations } from './adapters/db/migrate.js';
+import { buildServer } from './adapters/http/server.js';
+import { systemClock, systemIds } from './adapters/system.js';
+import type { Db, Deps } from './app/ports.js';
+import { createWorkspace, listWorkspaces } from './app/workspaces.js';
+import { type Config, loadConfig } from './config.js';
+
+/** The composition root: the one place that picks concrete adapters. */
+export async function openStore(config: Config, command: string): Promise<Db> {
+  if (config.databaseUrl) return openPostgres(config.databaseUrl, config.poolSize);
+  return openPglite({ dataDir: config.dataDir, command });
+}
+
+export function describeStore(config: Config): string {
+  if (!config.databaseUrl) return `embedded store in ${config.dataDir}`;
+  const url = new URL(config.databaseUrl);
+  return `PostgreSQL at ${url.host}${url.pathname}`;
+}
+
+export function makeDeps(db: Db): Deps {
+  return { db, clock: systemClock, ids: systemIds() };
+}
+
+export interface Running {
+  app: FastifyInstance;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens the store, applies migrations, and listens. On a store with no workspace yet, it creates one
+ * and prints its key once, so a first run can be tried with curl straight away.
+ */
+export async function serve(config: Config = loadConfig(), print: (line: string) => void = console.log) {
+  const db = await openStore(config, `perks serve (port ${config.port})`);
+  let app: FastifyInstance | undefined;
+  try {
+    const deps = makeDeps(db);
+    await migrate(db, (line) => print(line));
+    app = await buildServer(deps, {
+      logger: { level: config.logLevel },
+      ready: async () => {
+        const pending = await pendingMigrations(db);
+        return pending.length > 0 ? `migrations not applied: ${pending.join(', ')}` : undefined;
+      },
+    });
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    print(`Perks is listening on ${url} (${describeStore(config)})`);
+    if ((await listWorkspaces(deps)).length === 0) {
+      const { workspace, secret } = await createWorkspace(deps, 'default');
+      print(`Created workspace "${workspace.name}" (${workspace.id}). Its secret key, shown only this once:`);
+      print(`  ${secret}`);
+      print('Try it:');
+      print(
+        `  curl -s ${url}/v1/customers -H "Authorization: Bearer ${secret}" ` +
+          `-H 'content-type: application/json' -d '{"external_id": "team_1", "email": "ops@team1.example"}'`,
+      );
+      print(`API reference: ${url}/docs`);
+    }
+    const server = app;
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      // Fastify stops accepting connections and waits for in-flight requests; each request's writes
+      // are one transaction, so nothing is left half-written. Then the store closes and its lock is freed.
+      stopping ??= server.close().then(() => db.close());
+      return stopping;
+    };
+    return { app: server, url, stop } satisfies Running;
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await db.close().catch(() => {});
+    throw err;
+  }
+}
