@@ -1,0 +1,448 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { openPostgres } from '../src/adapters/db/db.js';
+import { migrate } from '../src/adapters/db/migrate.js';
+import { systemClock, systemIds } from '../src/adapters/system.js';
+import { createWorkspace } from '../src/app/workspaces.js';
+
+/**
+ * Shared helpers for the benchmarks in bench/. Every benchmark measures Perks and, in the same run on
+ * the same machine, a baseline that does the same work without Perks, so a noisy shared machine moves
+ * both figures together and the ratio stays meaningful.
+ */
+
+export interface BenchContext {
+  /** The PostgreSQL server the benchmarks run on; each benchmark creates its own databases next to it. */
+  databaseUrl: string;
+  log(line: string): void;
+}
+
+export interface BenchResult {
+  name: string;
+  unit: string;
+  value: number;
+  baseline: { name: string; value: number };
+  /** value / baseline.value */
+  ratio: number;
+  target?: string;
+  met?: boolean;
+  notes?: string;
+}
+
+export type BenchFunction = (ctx: BenchContext) => Promise<BenchResult[]>;
+
+/** Builds a result with its ratio computed one way everywhere. */
+export function benchResult(fields: Omit<BenchResult, 'ratio'>): BenchResult {
+  return { ...fields, ratio: fields.value / fields.baseline.value };
+}
+
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+// ---------------------------------------------------------------------------------------------------
+// Databases
+
+export interface BenchDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates a fresh, migrated database next to `baseUrl`'s. The name starts with perks_bench_ so a run
+ * that was killed before dropping it leaves something recognisable.
+ */
+export async function createBenchDatabase(baseUrl: string): Promise<BenchDatabase> {
+  const name = `perks_bench_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(baseUrl, `create database ${name}`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  const database: BenchDatabase = {
+    url: url.toString(),
+    name,
+    drop: () => adminQuery(baseUrl, `drop database if exists ${name} with (force)`),
+  };
+  try {
+    const db = await openPostgres(database.url, 1);
+    try {
+      await migrate(db);
+    } finally {
+      await db.close();
+    }
+  } catch (err) {
+    await database.drop().catch(() => {});
+    throw err;
+  }
+  return database;
+}
+
+async function adminQuery(baseUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Row counts of the given tables, to check that Perks and a baseline wrote the same rows. */
+export async function countRows(url: string, tables: readonly string[]): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const counts: Record<string, number> = {};
+    for (const table of tables) {
+      const { rows } = await client.query<{ n: string }>(`select count(*) as n from ${table}`);
+      counts[table] = Number(rows[0]!.n);
+    }
+    return counts;
+  } finally {
+    await client.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The real server, as a child process
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:43121 */
+  url: string;
+  /** A secret key of the workspace created for the benchmark. */
+  key: string;
+  workspaceId: string;
+  /** The server's recent output (stdout and stderr), for error messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Extra environment for the server, e.g. { DATABASE_POOL_SIZE: '40' }. */
+  env?: Record<string, string>;
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] to profile the server. */
+  nodeArgs?: string[];
+  startTimeout_ms?: number;
+}
+
+const OUTPUT_TAIL_LINES = 40;
+const LISTENING = /Perks is listening on (http:\/\/\S+)/;
+
+/**
+ * Starts `perks serve` exactly as an operator would (node, tsx, the CLI entry point) on the given
+ * database, on a free port, with warnings-only logging. The workspace is created beforehand through
+ * the same use case as `perks workspaces create`, so the key is known without parsing it from output.
+ */
+export async function startServer(databaseUrl: string, options: ServerOptions = {}): Promise<RunningServer> {
+  const db = await openPostgres(databaseUrl, 1);
+  let created: Awaited<ReturnType<typeof createWorkspace>>;
+  try {
+    await migrate(db);
+    created = await createWorkspace({ db, clock: systemClock, ids: systemIds() }, 'bench');
+  } finally {
+    await db.close();
+  }
+
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/adapters/cli/main.ts', 'serve'],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...options.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const tail: string[] = [];
+  const output = () => tail.join('\n');
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const timeout_ms = options.startTimeout_ms ?? 60_000;
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not start within ${timeout_ms} ms:\n${output()}`));
+    }, timeout_ms);
+    const onLine = (line: string) => {
+      tail.push(line);
+      if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
+      const match = LISTENING.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    lines(child, onLine);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (code ${code}) before listening:\n${output()}`));
+    });
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    key: created.secret,
+    workspaceId: created.workspace.id,
+    output,
+    stop() {
+      stopping ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        process.removeListener('exit', killOnExit);
+      })();
+      return stopping;
+    },
+  };
+}
+
+function lines(child: ChildProcess, onLine: (line: string) => void) {
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      buffered += chunk;
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        onLine(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+        newline = buffered.indexOf('\n');
+      }
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// HTTP load
+
+export interface RequestShape {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path?: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+export interface LoadOptions {
+  /** The server's base URL. */
+  url: string;
+  /** Sent as `Authorization: Bearer <key>`. */
+  key?: string;
+  connections: number;
+  /** Stop after this many responses ... */
+  requests?: number;
+  /** ... or after this many seconds. */
+  duration_s?: number;
+  /** Defaults for every request; a JSON body gets content-type application/json. */
+  method?: RequestShape['method'];
+  path?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /**
+   * Shapes request number `index` (0, 1, 2, ... across all connections), e.g. to give each request a
+   * body with unique event ids. Called once per request sent.
+   */
+  setupRequest?: (index: number) => RequestShape;
+  /** Per-request timeout; a timeout counts as an error. */
+  timeout_s?: number;
+  /**
+   * By default any non-2xx response or connection error makes `load` throw, so a benchmark never
+   * prints a figure that counts failures as work done. A benchmark that expects some refusals sets
+   * this and must report `non2xx` itself.
+   */
+  allowFailures?: boolean;
+}
+
+export interface LoadResult {
+  /** Responses received. */
+  requests: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  /** From the first request sent to the last response received. */
+  elapsed_s: number;
+  /** 2xx responses per second over `elapsed_s`. */
+  requestsPerSecond: number;
+  latencyP50_ms: number;
+  latencyP99_ms: number;
+  /** The first few non-2xx response bodies, for the error message. */
+  failureSamples: string[];
+}
+
+export class LoadFailedError extends Error {
+  constructor(
+    message: string,
+    readonly result: LoadResult,
+  ) {
+    super(message);
+    this.name = 'LoadFailedError';
+  }
+}
+
+const FAILURE_SAMPLES = 3;
+
+/**
+ * Drives HTTP load with autocannon. The rate is computed from our own clock (first request to last
+ * response), because autocannon notices the end of a fixed-count run only at its next one-second tick.
+ */
+export async function load(options: LoadOptions): Promise<LoadResult> {
+  if (options.requests === undefined && options.duration_s === undefined) {
+    throw new Error('load: give requests or duration_s');
+  }
+  const target = new URL(options.url);
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.key) headers.authorization = `Bearer ${options.key}`;
+  if (options.body !== undefined || options.setupRequest) headers['content-type'] ??= 'application/json';
+
+  let index = 0;
+  const failureSamples: string[] = [];
+  const setup = options.setupRequest;
+  const request: autocannon.Request = {
+    method: options.method ?? (options.body !== undefined ? 'POST' : 'GET'),
+    path: options.path ?? target.pathname,
+    headers,
+    ...(options.body !== undefined ? { body: options.body } : {}),
+    ...(setup
+      ? {
+          setupRequest: (req: autocannon.Request) => {
+            const shape = setup(index++);
+            return {
+              ...req,
+              ...(shape.method ? { method: shape.method } : {}),
+              ...(shape.path ? { path: shape.path } : {}),
+              ...(shape.body !== undefined ? { body: shape.body } : {}),
+              headers: { ...req.headers, ...shape.headers },
+            };
+          },
+        }
+      : {}),
+    onResponse: (status: number, body: string) => {
+      if ((status < 200 || status > 299) && failureSamples.length < FAILURE_SAMPLES) {
+        failureSamples.push(`${status} ${body.slice(0, 500)}`);
+      }
+    },
+  };
+
+  // Connections open as soon as the instance exists, before its 'start' event, so the clock starts here.
+  const first = performance.now();
+  let last = first;
+  let resolveDone: (result: autocannon.Result) => void = () => {};
+  let rejectDone: (err: unknown) => void = () => {};
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  const instance = autocannon(
+    {
+      url: target.origin,
+      connections: options.connections,
+      ...(options.requests !== undefined ? { amount: options.requests } : {}),
+      ...(options.duration_s !== undefined ? { duration: options.duration_s } : {}),
+      timeout: options.timeout_s ?? 30,
+      requests: [request],
+    },
+    (err: unknown, result: autocannon.Result) => (err ? rejectDone(err) : resolveDone(result)),
+  );
+  instance.on('response', () => {
+    last = performance.now();
+  });
+  const raw = await done;
+
+  const statusCodes: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(raw.statusCodeStats ?? {})) statusCodes[code] = stat.count ?? 0;
+  const ok = raw['2xx'];
+  const elapsed_s = (last - first) / 1000;
+  const result: LoadResult = {
+    requests: raw['1xx'] + raw['2xx'] + raw['3xx'] + raw['4xx'] + raw['5xx'],
+    ok,
+    non2xx: raw.non2xx,
+    errors: raw.errors,
+    timeouts: raw.timeouts,
+    statusCodes,
+    elapsed_s,
+    requestsPerSecond: elapsed_s > 0 ? ok / elapsed_s : 0,
+    latencyP50_ms: raw.latency.p50,
+    latencyP99_ms: raw.latency.p99,
+    failureSamples,
+  };
+  if (!options.allowFailures && (result.non2xx > 0 || result.errors > 0 || result.ok === 0)) {
+    throw new LoadFailedError(
+      `load on ${request.method} ${request.path} failed: ${result.ok} ok, ${result.non2xx} non-2xx ` +
+        `(${JSON.stringify(statusCodes)}), ${result.errors} errors (${result.timeouts} timeouts)` +
+        (failureSamples.length ? `; first failures:\n  ${failureSamples.join('\n  ')}` : ''),
+      result,
+    );
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Timing and data
+
+/**
+ * PERKS_BENCH_SCALE (default 1) multiplies the amount of work each benchmark does, so a quick check
+ * of the benchmarks themselves can run with 0.1. Published figures use 1.
+ */
+export function scaled(n: number, minimum = 1): number {
+  const raw = process.env.PERKS_BENCH_SCALE;
+  const factor = raw === undefined || raw === '' ? 1 : Number(raw);
+  if (!Number.isFinite(factor) || factor <= 0) {
+    throw new Error(`PERKS_BENCH_SCALE must be a positive number, got '${raw}'`);
+  }
+  return Math.max(minimum, Math.round(n * factor));
+}
+
+/** Runs fn and returns its result with the wall-clock time it took, for the SQL baselines. */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: number }> {
+  const start = performance.now();
+  const result = await fn();
+  return { result, seconds: (performance.now() - start) / 1000 };
+}
+
+/**
+ * A small seeded generator (mulberry32) so every run sends the same synthetic data and two runs can
+ * be compared.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Runs `worker` over items with at most `concurrency` in flight, in item order per worker slot. */
+export async function inParallel<T>(
+  items: readonly T[],
+  concurrency: number,
+  worker: (item: T, slot: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async (_, slot) => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        await worker(item, slot);
+      }
+    }),
+  );
+}
