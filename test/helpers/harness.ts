@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/adapters/http/server.js';
+import { buildServer, type ServerOptions } from '../../src/adapters/http/server.js';
 import { systemIds } from '../../src/adapters/system.js';
 import type { Clock, Db, Deps } from '../../src/app/ports.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
@@ -28,6 +28,14 @@ export interface Reply<T = any> {
   headers: Record<string, string | string[] | number | undefined>;
 }
 
+/** A route as Fastify registered it: the method and the URL template (e.g. `/v1/customers/:id`). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** Reachable without an API key (`config.public`). */
+  public: boolean;
+}
+
 export interface Harness {
   db: Db;
   deps: Deps;
@@ -36,6 +44,11 @@ export interface Harness {
   /** The secret key of the harness's first workspace. */
   key: string;
   workspaceId: string;
+  /**
+   * Every route the server registered, in registration order, as the onRoute hook saw it, including
+   * the HEAD twin Fastify adds for each GET route.
+   */
+  routes: RegisteredRoute[];
   /** Makes another workspace and returns its key. */
   newWorkspace(name?: string): Promise<{ key: string; workspaceId: string }>;
   request<T = any>(
@@ -47,11 +60,24 @@ export interface Harness {
 }
 
 /** A server on a fresh store, driven in-process through Fastify's inject (no sockets). */
-export async function startHarness(store: StoreCase): Promise<Harness> {
+export async function startHarness(
+  store: StoreCase,
+  options: { server?: ServerOptions } = {},
+): Promise<Harness> {
   const db = await store.open();
   const clock = new TestClock();
   const deps: Deps = { db, clock, ids: systemIds() };
-  const app = await buildServer(deps);
+  const routes: RegisteredRoute[] = [];
+  const app = await buildServer(deps, {
+    ...options.server,
+    onRoute(route) {
+      options.server?.onRoute?.(route);
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const method of methods) {
+        routes.push({ method, url: route.url, public: route.config?.public === true });
+      }
+    },
+  });
   const newWorkspace = async (name = 'test') => {
     const created = await createWorkspace(deps, name);
     return { key: created.secret, workspaceId: created.workspace.id };
@@ -64,6 +90,7 @@ export async function startHarness(store: StoreCase): Promise<Harness> {
     app,
     key: first.key,
     workspaceId: first.workspaceId,
+    routes,
     newWorkspace,
     async request(method, url, options = {}) {
       const headers: Record<string, string> = { ...options.headers };

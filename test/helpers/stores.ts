@@ -22,8 +22,26 @@ export function storeCases(): StoreCase[] {
   return cases;
 }
 
+let template: Promise<Blob> | undefined;
+
+/**
+ * A fresh in-memory embedded store. Creating a PGlite cluster and migrating it takes seconds, so the
+ * first one in a process is dumped and later ones start from that dump.
+ */
 export async function openTestPglite(dataDir?: string): Promise<Db> {
-  const db = await openPglite(dataDir ? { dataDir, command: 'test' } : {});
+  if (dataDir) {
+    const db = await openPglite({ dataDir, command: 'test' });
+    await migrate(db);
+    return db;
+  }
+  template ??= (async () => {
+    const db = await openPglite();
+    await migrate(db);
+    const dump = await db.dump();
+    await db.close();
+    return dump;
+  })();
+  const db = await openPglite({ loadDataDir: await template });
   await migrate(db);
   return db;
 }

@@ -15,8 +15,15 @@ export const LIMITS = {
   pageSize: 100,
 } as const;
 
+/**
+ * PostgreSQL text and jsonb cannot hold NUL, and an unpaired UTF-16 surrogate is not Unicode (it
+ * would be stored as U+FFFD); both are refused up front so they never reach the store.
+ */
+export const isStorableText = (s: string) => !s.includes('\u0000') && !/\p{Cs}/u.test(s);
+const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+
 export const text = (max: number = LIMITS.shortText) =>
-  z.string().max(max, `must be at most ${max} characters`);
+  z.string().max(max, `must be at most ${max} characters`).refine(isStorableText, UNSTORABLE_MESSAGE);
 
 export const identifier = z
   .string()
@@ -46,10 +53,14 @@ export const currency = z
 
 export const metadata = z
   .record(
-    z.string().max(LIMITS.metadataKeyLength, `keys must be at most ${LIMITS.metadataKeyLength} characters`),
     z
       .string()
-      .max(LIMITS.metadataValueLength, `values must be at most ${LIMITS.metadataValueLength} characters`),
+      .max(LIMITS.metadataKeyLength, `keys must be at most ${LIMITS.metadataKeyLength} characters`)
+      .refine(isStorableText, `keys ${UNSTORABLE_MESSAGE}`),
+    z
+      .string()
+      .max(LIMITS.metadataValueLength, `values must be at most ${LIMITS.metadataValueLength} characters`)
+      .refine(isStorableText, `values ${UNSTORABLE_MESSAGE}`),
   )
   .refine(
     (m) => Object.keys(m).length <= LIMITS.metadataKeys,

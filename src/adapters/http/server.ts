@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyServerOptions,
   LogController,
+  type RouteOptions,
 } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -12,9 +13,9 @@ import {
   serializerCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { monotonicFactory } from 'ulid';
 import { type $ZodType, safeParse } from 'zod/v4/core';
 import type { Deps } from '../../app/ports.js';
+import { ulidFactory } from '../system.js';
 import { authenticate } from '../../app/workspaces.js';
 import { isPerksError, PerksError } from '../../core/errors.js';
 import { envelope, fromFastify, fromZod } from './errors.js';
@@ -39,17 +40,63 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** Reports readiness beyond "the store answers", e.g. that migrations are applied. */
   ready?: () => Promise<string | undefined>;
+  /** Called for every route as it is registered (including HEAD twins); tests enumerate the API with it. */
+  onRoute?: (route: RouteOptions) => void;
+}
+
+/**
+ * A path parameter may carry an identifier of up to LIMITS.idLength characters, each of which can
+ * take three characters when percent-encoded; the router measures the encoded form.
+ */
+const MAX_PARAM_LENGTH = LIMITS.idLength * 3;
+
+/**
+ * JSON.parse accepts any nesting, but hashing and validating walk the value recursively; a body like
+ * `[[[[...]]]]` thousands deep would exhaust the stack. No request of this API needs more than a
+ * handful of levels.
+ */
+const MAX_BODY_DEPTH = 32;
+
+/** Whether a parsed JSON value nests deeper than `max`, checked without recursion. */
+function deeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 export async function buildServer(deps: Deps, options: ServerOptions = {}): Promise<FastifyInstance> {
-  const ulid = monotonicFactory();
+  const ulid = ulidFactory();
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: LIMITS.bodyBytes,
-    genReqId: () => `req_${ulid().toLowerCase()}`,
+    genReqId: () => `req_${ulid()}`,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // The router rejects some URLs before any hook runs; they still get the envelope and a request id.
+    frameworkErrors: (err, req, reply) => {
+      const typed =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new PerksError(
+              'parameter_invalid',
+              `a path parameter exceeds ${MAX_PARAM_LENGTH} characters (identifiers are at most ${LIMITS.idLength})`,
+            )
+          : new PerksError('parameter_invalid', 'the URL path is not valid: check its percent-encoding');
+      const { status, body } = envelope(typed, req.id);
+      const payload = JSON.stringify(body);
+      reply.raw.writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(payload),
+        'request-id': req.id,
+      });
+      reply.raw.end(payload);
+    },
   });
+  if (options.onRoute) app.addHook('onRoute', options.onRoute);
 
   // Validation errors become typed errors naming the field; the zod schemas also feed OpenAPI.
   app.setValidatorCompiler(({ schema, httpPart }) => (data) => {
@@ -72,6 +119,13 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
     req.workspaceId = await authenticate(deps.db, req.headers.authorization);
   });
   app.addHook('preValidation', async (req) => {
+    if (req.body !== undefined && deeperThan(req.body, MAX_BODY_DEPTH)) {
+      throw new PerksError(
+        'parameter_invalid',
+        `the body is nested more than ${MAX_BODY_DEPTH} levels deep`,
+        'body',
+      );
+    }
     if (req.method === 'POST' && req.headers['idempotency-key'] !== undefined)
       req.bodyHash = requestHash(req);
   });
@@ -87,7 +141,6 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
   app.setErrorHandler((err: FastifyError, req, reply) => {
     let typed = fromFastify(err);
     if (!typed) {
-      req.log.error({ err }, 'unhandled error');
       typed = new PerksError(
         'internal_error',
         'an internal error occurred; it is logged under this request id',
