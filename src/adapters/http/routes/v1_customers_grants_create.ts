@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { grant } from '../../../app/ledger_grants.js';
+import { execute } from '../idempotency.js';
+import { identifier, metadata } from '../schemas.js';
+import type { RegisterRoute } from './index.js';
+import {
+  amount,
+  assetKey,
+  currency,
+  expiryInput,
+  grantSchema,
+  grantSource,
+  ledgerErrors,
+  requiredText,
+} from './ledger_schema.js';
+
+const register: RegisterRoute = (app, deps) => {
+  app.post(
+    '/v1/customers/:id/grants',
+    {
+      schema: {
+        summary: 'Grant an amount of an asset to a customer (idempotent by reference)',
+        tags: ['ledger'],
+        params: z.strictObject({ id: identifier.describe('The customer: Perks id or external_id') }),
+        body: z.strictObject({
+          asset: assetKey,
+          amount,
+          currency: currency.optional().describe('Money assets: checked against the asset currency'),
+          expires: expiryInput.optional(),
+          reason: requiredText(500).describe('Why the grant was made, shown on the statement'),
+          reference: identifier.describe(
+            'Your unique reference for this grant; repeating it returns the first grant instead of granting twice',
+          ),
+          source: grantSource,
+          metadata: metadata.optional(),
+        }),
+        response: { 200: grantSchema, 201: grantSchema, ...ledgerErrors },
+      },
+    },
+    (req, reply) =>
+      execute(deps, req, reply, async (tx) => {
+        const result = await grant(deps, tx, req.workspaceId, req.params.id, req.body);
+        return { status: result.created ? 201 : 200, body: result.grant };
+      }),
+  );
+};
+export default register;

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { settleInvoice } from '../../../app/ledger_settlements.js';
+import { promotionSettlementHooks } from '../../../app/promo_settlement_hooks.js';
+import { execute } from '../idempotency.js';
+import { amountMinor, currency, identifier } from '../schemas.js';
+import type { RegisterRoute } from './index.js';
+import { ledgerErrors, settlementSchema } from './ledger_schema.js';
+
+const register: RegisterRoute = (app, deps) => {
+  app.post(
+    '/v1/invoices/settle',
+    {
+      schema: {
+        summary: 'Settle a finalised invoice: apply discounts, then credit; idempotent per invoice',
+        tags: ['ledger'],
+        body: z.strictObject({
+          invoice_id: identifier.describe('Your invoice id; unique per workspace'),
+          customer: identifier.describe('The customer: Perks id or external_id'),
+          subscription: identifier
+            .optional()
+            .describe('The subscription the invoice is for (must be the customer’s)'),
+          currency,
+          subtotal_cents: amountMinor.describe('The invoice subtotal in minor units of the currency'),
+        }),
+        response: { 200: settlementSchema, ...ledgerErrors },
+      },
+    },
+    (req, reply) =>
+      execute(deps, req, reply, async (tx) => ({
+        status: 200,
+        body: await settleInvoice(deps, tx, req.workspaceId, req.body, promotionSettlementHooks(deps)),
+      })),
+  );
+};
+export default register;

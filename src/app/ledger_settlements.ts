@@ -1,0 +1,310 @@
+import { PerksError } from '../core/errors.js';
+import { type DiscountLine, planSettlement } from '../core/ledger/settlement.js';
+import { assetsById } from './ledger_assets.js';
+import {
+  type AccountState,
+  lockAccounts,
+  lockLedger,
+  lotsById,
+  Posting,
+  restoredTemplate,
+  reversedGrants,
+} from './ledger_posting.js';
+import type { Deps, Sql } from './ports.js';
+
+export type { DiscountLine };
+
+/** What a billing system sends when it finalises an invoice. */
+export interface InvoiceInput {
+  invoice_id: string;
+  customer: string;
+  subscription?: string | undefined;
+  currency: string;
+  subtotal_cents: number;
+}
+
+/** The invoice as the discount step sees it, with the customer and subscription resolved. */
+export interface InvoiceToSettle {
+  invoice_id: string;
+  customer_id: string;
+  subscription_id: string | null;
+  currency: string;
+  subtotal_cents: number;
+  settled_at: Date;
+}
+
+/**
+ * The promo-code side plugs in here. `discountLines` runs first, inside the settlement transaction,
+ * and the total of its lines reduces what credits may cover; `revertDiscounts` is its undo, run when
+ * the invoice is voided. Both default to nothing.
+ */
+export interface SettlementHooks {
+  discountLines(tx: Sql, workspaceId: string, invoice: InvoiceToSettle): Promise<DiscountLine[]>;
+  revertDiscounts(
+    tx: Sql,
+    workspaceId: string,
+    invoice: InvoiceToSettle,
+    lines: readonly DiscountLine[],
+  ): Promise<void>;
+}
+
+export const noDiscounts: SettlementHooks = {
+  discountLines: async () => [],
+  revertDiscounts: async () => {},
+};
+
+interface SettlementRow {
+  workspace_id: string;
+  id: string;
+  invoice_id: string;
+  customer_id: string;
+  subscription_id: string | null;
+  currency: string;
+  subtotal: number;
+  discount_total: number;
+  credit_total: number;
+  amount_due: number;
+  lines: SettlementLine[];
+  credits: CreditUsed[];
+  status: 'applied' | 'voided';
+  created_at: Date;
+  voided_at: Date | null;
+}
+
+export type SettlementLine =
+  | DiscountLine
+  | { type: 'credit'; description: string; asset: string; amount_cents: number; reference: null };
+
+export interface CreditUsed {
+  lot: string;
+  grant: string;
+  asset: string;
+  amount_cents: number;
+  expires_at: string | null;
+}
+
+function settlementView(r: SettlementRow) {
+  return {
+    id: r.id,
+    object: 'invoice_settlement' as const,
+    invoice_id: r.invoice_id,
+    customer: r.customer_id,
+    subscription: r.subscription_id,
+    currency: r.currency,
+    subtotal_cents: r.subtotal,
+    discount_cents: r.discount_total,
+    credit_cents: r.credit_total,
+    amount_due_cents: r.amount_due,
+    lines: r.lines,
+    credits: r.credits,
+    status: r.status,
+    created_at: r.created_at.toISOString(),
+    voided_at: r.voided_at?.toISOString() ?? null,
+  };
+}
+export type SettlementView = ReturnType<typeof settlementView>;
+
+type SettlementJson = Omit<SettlementRow, 'created_at' | 'voided_at'> & {
+  created_at: string;
+  voided_at: string | null;
+};
+
+/**
+ * Settles a finalised invoice: discount lines first, then the customer's money credit in the
+ * invoice currency, in burn-down order, up to what is still due. The invoice id is locked before
+ * anything is decided and the settlement is stored under it, so a repeated call (even a concurrent
+ * one) answers with the first result and never applies credit twice.
+ */
+export async function settleInvoice(
+  deps: Deps,
+  tx: Sql,
+  workspaceId: string,
+  input: InvoiceInput,
+  hooks: SettlementHooks = noDiscounts,
+): Promise<SettlementView> {
+  const locked = await lockLedger<SettlementJson>(deps, tx, workspaceId, input.customer, [], {
+    lots: true,
+    currency: input.currency,
+    invoice: input.invoice_id,
+    subscription: input.subscription,
+    param: 'customer',
+  });
+  const customerId = locked.customer_id;
+  let subscriptionId: string | null = null;
+  if (input.subscription !== undefined) {
+    const sub = locked.subscription;
+    if (!sub)
+      throw new PerksError('resource_not_found', `no subscription '${input.subscription}'`, 'subscription');
+    if (sub.customer_id !== customerId) {
+      throw new PerksError(
+        'subscription_not_owned',
+        `subscription '${input.subscription}' belongs to another customer than '${input.customer}'`,
+        'subscription',
+      );
+    }
+    subscriptionId = sub.id;
+  }
+  if (locked.prior) {
+    const prior: SettlementRow = {
+      ...locked.prior,
+      created_at: new Date(locked.prior.created_at),
+      voided_at: locked.prior.voided_at === null ? null : new Date(locked.prior.voided_at),
+    };
+    const same =
+      prior.customer_id === customerId &&
+      prior.subscription_id === subscriptionId &&
+      prior.currency === input.currency &&
+      prior.subtotal === input.subtotal_cents;
+    if (!same) {
+      throw new PerksError(
+        'invoice_already_settled',
+        `invoice '${input.invoice_id}' was already settled with a different customer, subscription, currency or subtotal`,
+        'invoice_id',
+        { settlement: prior.id },
+      );
+    }
+    return settlementView(prior);
+  }
+
+  const now = deps.clock.now();
+  const id = deps.ids.id('set');
+  const invoice: InvoiceToSettle = {
+    invoice_id: input.invoice_id,
+    customer_id: customerId,
+    subscription_id: subscriptionId,
+    currency: input.currency,
+    subtotal_cents: input.subtotal_cents,
+    settled_at: now,
+  };
+  const discounts = await hooks.discountLines(tx, workspaceId, invoice);
+  const accounts = locked.accounts;
+  const posting = new Posting(deps, workspaceId, now, id, input.invoice_id);
+  for (const acc of accounts) posting.expire(acc);
+  const lots = accounts.flatMap((a) => a.lots);
+  const plan = planSettlement({
+    subtotal_cents: input.subtotal_cents,
+    discounts,
+    lots,
+    now_ms: now.getTime(),
+  });
+  const byAsset = new Map(accounts.map((a) => [a.asset.id, a]));
+  for (const acc of accounts) {
+    const takes = plan.takes.filter((t) => t.asset_id === acc.asset.id);
+    posting.take(acc, takes, 'invoice_applied', 'invoice_apply');
+  }
+  const lotIndex = new Map(lots.map((l) => [l.id, l]));
+  const credits: CreditUsed[] = plan.takes.map((t) => {
+    const lot = lotIndex.get(t.lot_id)!;
+    return {
+      lot: lot.id,
+      grant: lot.grant_id,
+      asset: byAsset.get(t.asset_id)!.asset.key,
+      amount_cents: t.amount,
+      expires_at: lot.expires_at_ms === null ? null : new Date(lot.expires_at_ms).toISOString(),
+    };
+  });
+  const lines: SettlementLine[] = [
+    ...discounts,
+    ...plan.credit_lines.map((l) => {
+      const key = byAsset.get(l.asset_id)!.asset.key;
+      return {
+        type: 'credit' as const,
+        description: `${key} applied`,
+        asset: key,
+        amount_cents: l.amount_cents,
+        reference: null,
+      };
+    }),
+  ];
+  const row: SettlementRow = {
+    workspace_id: workspaceId,
+    id,
+    invoice_id: input.invoice_id,
+    customer_id: customerId,
+    subscription_id: subscriptionId,
+    currency: input.currency,
+    subtotal: input.subtotal_cents,
+    discount_total: plan.discount_cents,
+    credit_total: plan.credit_cents,
+    amount_due: plan.amount_due_cents,
+    lines,
+    credits,
+    status: 'applied',
+    created_at: now,
+    voided_at: null,
+  };
+  // The settlement row is written in the same call as the entries it explains.
+  const { workspace_id: _ws, status: _status, created_at: _at, voided_at: _voided, ...record } = row;
+  await posting.flush(tx, record);
+  return settlementView(row);
+}
+
+/**
+ * Voids a settled invoice: every piece of credit it used comes back as a new lot of the same grant
+ * with the original expiry (and expires at once if that instant has passed). Voiding twice answers
+ * with the voided settlement.
+ */
+export async function voidInvoice(
+  deps: Deps,
+  tx: Sql,
+  workspaceId: string,
+  invoiceId: string,
+  hooks: SettlementHooks = noDiscounts,
+): Promise<SettlementView> {
+  const [row] = await tx.query<SettlementRow>(
+    'select * from ledger_settlements where workspace_id = $1 and invoice_id = $2 for update',
+    [workspaceId, invoiceId],
+  );
+  if (!row) throw new PerksError('resource_not_found', `no settled invoice '${invoiceId}'`, 'invoice_id');
+  if (row.status === 'voided') return settlementView(row);
+  const now = deps.clock.now();
+
+  const originals = await lotsById(
+    tx,
+    workspaceId,
+    row.credits.map((c) => c.lot),
+  );
+  const assets = await assetsById(
+    tx,
+    workspaceId,
+    [...originals.values()].map((l) => l.asset_id),
+  );
+  const accounts = await lockAccounts(deps, tx, workspaceId, row.customer_id, [...assets.values()]);
+  const reversed = await reversedGrants(
+    tx,
+    workspaceId,
+    [...originals.values()].map((l) => l.grant_id),
+  );
+  const byAsset = new Map<string, AccountState>(accounts.map((a) => [a.asset.id, a]));
+  const posting = new Posting(deps, workspaceId, now, row.id, invoiceId);
+  for (const acc of accounts) posting.expire(acc);
+  for (const credit of row.credits) {
+    const original = originals.get(credit.lot)!;
+    const acc = byAsset.get(original.asset_id)!;
+    posting.receive(acc, credit.amount_cents, restoredTemplate(original), 'invoice_applied', 'invoice_void', {
+      grantReversed: reversed.has(original.grant_id),
+    });
+  }
+  // A piece whose original expiry has passed comes back already expired, straight into breakage.
+  for (const acc of accounts) posting.expire(acc);
+  await posting.flush(tx);
+  const discounts = row.lines.filter((l): l is DiscountLine => l.type === 'discount');
+  await hooks.revertDiscounts(
+    tx,
+    workspaceId,
+    {
+      invoice_id: row.invoice_id,
+      customer_id: row.customer_id,
+      subscription_id: row.subscription_id,
+      currency: row.currency,
+      subtotal_cents: row.subtotal,
+      settled_at: row.created_at,
+    },
+    discounts,
+  );
+  const [voided] = await tx.query<SettlementRow>(
+    `update ledger_settlements set status = 'voided', voided_at = $3 where workspace_id = $1 and id = $2 returning *`,
+    [workspaceId, row.id, now],
+  );
+  return settlementView(voided!);
+}
