@@ -1,0 +1,284 @@
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { GuessingBlockedError } from '../../../app/promo_failures.js';
+import { redemptionCommitError } from '../../../app/promo_redemptions.js';
+import {
+  GENERATE_MAX_COUNT,
+  GENERATED_MAX_LENGTH,
+  GENERATED_MIN_LENGTH,
+} from '../../../core/promo/generate.js';
+import { CODE_INPUT_MAX_LENGTH } from '../../../core/promo/normalize.js';
+import {
+  MAX_APPLIES_TO,
+  MAX_DURATION_PERIODS,
+  MAX_PER_CUSTOMER_LIMIT,
+  MAX_PERCENT_BPS,
+} from '../../../core/promo/rules.js';
+import { type BoundaryInput, parseDateOnly } from '../../../core/promo/time.js';
+import { amountMinor, currency, identifier, metadata, text } from '../schemas.js';
+
+/** Schemas shared by the promotion, code and redemption endpoints. */
+
+const isoDateTime = z.iso.datetime({ offset: true });
+
+export const boundaryInput = z
+  .string()
+  .max(40, 'must be at most 40 characters')
+  .refine(
+    (s) => parseDateOnly(s) !== undefined || isoDateTime.safeParse(s).success,
+    'must be an ISO 8601 date-time with a time zone (2026-03-31T23:59:59Z) or a date (2026-03-31) read in the time_zone',
+  )
+  .transform((s): BoundaryInput => {
+    const date = parseDateOnly(s);
+    return date ? { kind: 'date', date } : { kind: 'instant', at: new Date(s) };
+  });
+
+const count = (max: number) =>
+  z
+    .number({ message: 'must be an integer' })
+    .int('must be an integer')
+    .min(1, `must be from 1 to ${max}`)
+    .max(max, `must be from 1 to ${max}`);
+
+export const promotionInput = z.strictObject({
+  name: text(200).min(1, 'must not be empty'),
+  percent_off_bps: z
+    .number({ message: 'must be an integer number of basis points' })
+    .int('must be an integer number of basis points (2000 = 20%)')
+    .min(1, `must be from 1 to ${MAX_PERCENT_BPS} basis points (100%)`)
+    .max(MAX_PERCENT_BPS, `must be from 1 to ${MAX_PERCENT_BPS} basis points (100%)`)
+    .optional()
+    .describe('Percentage off in basis points: 2000 is 20%, 10000 is 100%'),
+  amount_off: amountMinor.optional().describe('Fixed amount off each discounted invoice, in minor units'),
+  currency: currency
+    .optional()
+    .describe('Required with amount_off, max_discount_amount or minimum_amount; limits the promotion to it'),
+  max_discount_amount: amountMinor.optional().describe('Cap on what a percentage takes off one invoice'),
+  duration: z
+    .enum(['once', 'repeating', 'forever'])
+    .optional()
+    .describe('once: the next invoice; repeating: duration_periods invoices; forever: every invoice'),
+  duration_periods: count(MAX_DURATION_PERIODS)
+    .optional()
+    .describe('Billing periods (invoices) a repeating promotion discounts; a yearly period counts as one'),
+  applies_to: z
+    .array(identifier)
+    .min(1, `must list 1 to ${MAX_APPLIES_TO} plan ids`)
+    .max(MAX_APPLIES_TO, `must list 1 to ${MAX_APPLIES_TO} plan ids`)
+    .optional()
+    .describe('Plan ids the promotion is limited to'),
+  first_time_only: z.boolean().optional().describe('Only for customers with no succeeded payment'),
+  minimum_amount: amountMinor.optional(),
+  starts_at: boundaryInput.optional().describe('Inclusive; a date means the start of that day in time_zone'),
+  expires_at: boundaryInput.optional().describe('Exclusive; a date means the end of that day in time_zone'),
+  time_zone: z
+    .string()
+    .max(64, 'must be at most 64 characters')
+    .optional()
+    .describe('IANA zone, default UTC'),
+  max_redemptions: count(1_000_000_000_000).optional().describe('Over all codes of the promotion'),
+  max_per_customer: count(MAX_PER_CUSTOMER_LIMIT).optional().describe('Default 1'),
+  stackable: z.boolean().optional().describe('May combine with other stackable promotions on a subscription'),
+  metadata: metadata.optional(),
+});
+
+const iso = z.string();
+
+export const promotion = z
+  .object({
+    id: z.string(),
+    object: z.literal('promotion'),
+    name: z.string(),
+    percent_off_bps: z.number().nullable(),
+    amount_off: z.number().nullable(),
+    currency: z.string().nullable(),
+    max_discount_amount: z.number().nullable(),
+    duration: z.enum(['once', 'repeating', 'forever']),
+    duration_periods: z.number().nullable(),
+    applies_to: z.array(z.string()).nullable(),
+    first_time_only: z.boolean(),
+    minimum_amount: z.number().nullable(),
+    starts_at: iso.nullable(),
+    expires_at: iso.nullable(),
+    time_zone: z.string(),
+    max_redemptions: z.number().nullable(),
+    max_per_customer: z.number(),
+    stackable: z.boolean(),
+    times_redeemed: z.number(),
+    metadata: z.record(z.string(), z.string()),
+    created_at: iso,
+  })
+  .meta({ id: 'Promotion' });
+
+/** A code as typed; normalised by the server. Longer or stranger input gets a typed 400 naming it. */
+export const codeText = z
+  .string()
+  .max(CODE_INPUT_MAX_LENGTH, `must be at most ${CODE_INPUT_MAX_LENGTH} characters`)
+  .describe('Letters, digits and _; case, spaces and dashes are ignored (NFKC-normalised)');
+
+export const codeInput = z.strictObject({
+  promotion: identifier.describe('The promotion id'),
+  code: codeText,
+  max_redemptions: count(1_000_000_000_000).optional().describe('Limit for this code alone'),
+  expires_at: boundaryInput.optional().describe("Exclusive; a date is read in the promotion's time_zone"),
+  customer: identifier.optional().describe('Binds the code to one customer (Perks id or external_id)'),
+  metadata: metadata.optional(),
+});
+
+export const promotionCode = z
+  .object({
+    id: z.string(),
+    object: z.literal('promotion_code'),
+    code: z.string(),
+    promotion_id: z.string(),
+    batch_id: z.string().nullable(),
+    customer_id: z.string().nullable(),
+    max_redemptions: z.number().nullable(),
+    expires_at: iso.nullable(),
+    times_redeemed: z.number(),
+    metadata: z.record(z.string(), z.string()),
+    created_at: iso,
+  })
+  .meta({ id: 'PromotionCode' });
+
+export const generateInput = z.strictObject({
+  count: count(GENERATE_MAX_COUNT),
+  prefix: z.string().max(40, 'must be at most 40 characters').optional(),
+  length: z
+    .number({ message: 'must be an integer' })
+    .int('must be an integer')
+    .min(GENERATED_MIN_LENGTH, `must be from ${GENERATED_MIN_LENGTH} to ${GENERATED_MAX_LENGTH}`)
+    .max(GENERATED_MAX_LENGTH, `must be from ${GENERATED_MIN_LENGTH} to ${GENERATED_MAX_LENGTH}`)
+    .optional()
+    .describe('Random characters after the prefix, 5 bits each; default 12'),
+  max_redemptions: count(1_000_000_000_000).optional().describe('Per code; default 1 (single-use)'),
+  expires_at: boundaryInput.optional(),
+});
+
+export const codeBatch = z
+  .object({
+    id: z.string(),
+    object: z.literal('code_batch'),
+    promotion_id: z.string(),
+    status: z.enum(['pending', 'running', 'succeeded', 'failed']),
+    total: z.number(),
+    generated: z.number(),
+    prefix: z.string(),
+    length: z.number(),
+    max_redemptions: z.number().nullable(),
+    expires_at: iso.nullable(),
+    error: z.string().nullable(),
+    created_at: iso,
+    started_at: iso.nullable(),
+    completed_at: iso.nullable(),
+  })
+  .meta({ id: 'CodeBatch' });
+
+const clientIp = z
+  .union([z.ipv4(), z.ipv6()], { message: 'must be an IPv4 or IPv6 address' })
+  .describe("The end customer's IP address, for the guessing limits; default: the caller's address");
+
+/**
+ * The code is any string here: a malformed code must be answered exactly like an unknown one, so it
+ * is not refused by the schema. The body limit bounds it.
+ */
+export const redeemInput = z.strictObject({
+  code: z.string(),
+  customer: identifier.describe('Perks id or external_id'),
+  subscription: identifier.optional().describe('Your subscription id (as in billing events)'),
+  plan: identifier.optional(),
+  amount: amountMinor.optional().describe('Amount to check the minimum against and preview the discount on'),
+  currency: currency.optional(),
+  client_ip: clientIp.optional(),
+});
+
+export const redeemBody = redeemInput.extend({ metadata: metadata.optional() });
+
+const discount = z.object({
+  promotion_id: z.string(),
+  percent_off_bps: z.number().nullable(),
+  amount_off: z.number().nullable(),
+  currency: z.string().nullable(),
+  max_discount_amount: z.number().nullable(),
+  duration: z.enum(['once', 'repeating', 'forever']),
+  duration_periods: z.number().nullable(),
+  periods_total: z.number().nullable(),
+  applies_from: iso.nullable(),
+  stackable: z.boolean(),
+});
+
+export const validation = z
+  .object({
+    object: z.literal('promotion_code_validation'),
+    valid: z.boolean(),
+    code: z.string().nullable(),
+    promotion_code_id: z.string().nullable(),
+    discount: discount.nullable(),
+    preview: z
+      .object({ amount: z.number(), currency: z.string(), amount_off: z.number(), amount_due: z.number() })
+      .nullable(),
+    error: z.object({ code: z.string(), message: z.string(), param: z.string() }).nullable(),
+  })
+  .meta({ id: 'PromotionCodeValidation' });
+
+export const redemption = z
+  .object({
+    id: z.string(),
+    object: z.literal('redemption'),
+    promotion_id: z.string(),
+    promotion_code_id: z.string(),
+    code: z.string(),
+    customer_id: z.string(),
+    subscription: z.string().nullable(),
+    status: z.enum(['active', 'completed', 'voided']),
+    stackable: z.boolean(),
+    periods_total: z.number().nullable(),
+    periods_applied: z.number(),
+    periods_remaining: z.number().nullable(),
+    applies_from: iso.nullable(),
+    metadata: z.record(z.string(), z.string()),
+    redeemed_at: iso,
+    completed_at: iso.nullable(),
+    voided_at: iso.nullable(),
+  })
+  .meta({ id: 'Redemption' });
+
+/**
+ * The typed error a code endpoint answers for what its transaction threw: a guessing block becomes 429
+ * rate_limited with Retry-After (in seconds, the standard header); a redemption whose commit found a
+ * limit reached becomes code_exhausted. Anything else passes through.
+ */
+export function codeEndpointError(reply: FastifyReply, err: unknown): unknown {
+  if (err instanceof GuessingBlockedError) {
+    reply.header('retry-after', String(err.retryAfterSeconds));
+    return err.toPerksError();
+  }
+  return redemptionCommitError(err) ?? err;
+}
+
+/**
+ * The error envelope of the code endpoints keeps the machine-readable facts a rejection carries beside
+ * its message (max_redemptions, expires_at, applies_to, retry_after_seconds...), which the shared
+ * envelope schema would strip when the answer is serialised.
+ */
+const codeErrorEnvelope = z
+  .object({
+    error: z.looseObject({
+      type: z.string(),
+      code: z.string(),
+      message: z.string(),
+      param: z.string().nullable(),
+      request_id: z.string(),
+    }),
+  })
+  .meta({ id: 'CodeError' });
+
+/** The errors a code endpoint may give. */
+export const codeErrors = {
+  400: codeErrorEnvelope,
+  401: codeErrorEnvelope,
+  404: codeErrorEnvelope,
+  409: codeErrorEnvelope,
+  422: codeErrorEnvelope,
+  429: codeErrorEnvelope,
+};

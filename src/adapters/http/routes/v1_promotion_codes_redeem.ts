@@ -1,0 +1,44 @@
+import { isPerksError } from '../../../core/errors.js';
+import { isRejection } from '../../../core/promo/rules.js';
+import { recordFailure } from '../../../app/promo_failures.js';
+import { redeemCode } from '../../../app/promo_redemptions.js';
+import { execute } from '../idempotency.js';
+import type { RegisterRoute } from './index.js';
+import { codeEndpointError, codeErrors, redeemBody, redemption } from './promo_schema.js';
+
+const register: RegisterRoute = (app, deps) => {
+  app.post(
+    '/v1/promotion_codes/redeem',
+    {
+      schema: {
+        summary: 'Redeem a code for a customer (and subscription), in one transaction',
+        description:
+          'Runs the checks of validate, then records the redemption; every limit is enforced by the ' +
+          'database in the same transaction. Send an Idempotency-Key to retry safely. Errors: code_invalid, ' +
+          'code_expired, code_not_yet_active, code_exhausted, code_already_used_by_customer, ' +
+          'subscription_already_has_promotion, not_first_time, minimum_not_met, plan_not_eligible, ' +
+          'code_bound_to_other_customer, promotion_currency_mismatch, rate_limited (429 with Retry-After).',
+        tags: ['promotion codes'],
+        body: redeemBody,
+        response: { 201: redemption, ...codeErrors },
+      },
+    },
+    async (req, reply) => {
+      const ip = req.body.client_ip ?? req.ip;
+      try {
+        return await execute(deps, req, reply, async (tx) => ({
+          status: 201,
+          body: await redeemCode(deps, tx, req.workspaceId, req.body, ip),
+        }));
+      } catch (caught) {
+        // A limit reached by a concurrent redemption surfaces when the transaction commits.
+        const err = codeEndpointError(reply, caught);
+        if (isPerksError(err) && isRejection(err.code)) {
+          await recordFailure(deps, req.workspaceId, req.body.customer, ip);
+        }
+        throw err;
+      }
+    },
+  );
+};
+export default register;

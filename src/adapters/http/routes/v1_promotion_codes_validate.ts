@@ -1,0 +1,37 @@
+import { recordFailure } from '../../../app/promo_failures.js';
+import { validateCode } from '../../../app/promo_redemptions.js';
+import { execute } from '../idempotency.js';
+import type { RegisterRoute } from './index.js';
+import { codeEndpointError, codeErrors, redeemInput, validation } from './promo_schema.js';
+
+const register: RegisterRoute = (app, deps) => {
+  app.post(
+    '/v1/promotion_codes/validate',
+    {
+      schema: {
+        summary: 'Check a code without redeeming it (a dry run that writes nothing but the failure count)',
+        description:
+          'Answers 200 with `valid: true` and a preview of the discount, or `valid: false` and the typed reason ' +
+          '(the same codes redeem answers with). Failed checks count towards the guessing limits: 100 ' +
+          'consecutive failures per customer and 1,000 per client IP per hour, then 429 with Retry-After.',
+        tags: ['promotion codes'],
+        body: redeemInput,
+        response: { 200: validation, ...codeErrors },
+      },
+    },
+    async (req, reply) => {
+      const ip = req.body.client_ip ?? req.ip;
+      try {
+        const result = await execute(deps, req, reply, async (tx) => ({
+          status: 200,
+          body: await validateCode(deps, tx, req.workspaceId, req.body, ip),
+        }));
+        if (!result.valid) await recordFailure(deps, req.workspaceId, req.body.customer, ip);
+        return result;
+      } catch (err) {
+        throw codeEndpointError(reply, err);
+      }
+    },
+  );
+};
+export default register;

@@ -1,0 +1,31 @@
+import type { SettlementHooks } from './ledger_settlements.js';
+import type { Deps } from './ports.js';
+import { promotionDiscountLines, undoPromotionDiscountLines } from './promo_discounts.js';
+
+/**
+ * Invoice settlement with promo codes: the subscription's active promotions give discount lines
+ * first, inside the settlement transaction, and credits cover what is left. Voiding the invoice gives
+ * the discounted periods back.
+ */
+export function promotionSettlementHooks(deps: Deps): SettlementHooks {
+  return {
+    async discountLines(tx, workspaceId, invoice) {
+      const lines = await promotionDiscountLines(deps, tx, workspaceId, {
+        invoice_id: invoice.invoice_id,
+        customer_id: invoice.customer_id,
+        subscription: invoice.subscription_id ?? undefined,
+        currency: invoice.currency,
+        subtotal_cents: invoice.subtotal_cents,
+      });
+      return lines.map((line) => ({
+        type: 'discount' as const,
+        description: line.description,
+        amount_cents: line.amount_cents,
+        reference: line.redemption_id,
+      }));
+    },
+    async revertDiscounts(tx, workspaceId, invoice) {
+      await undoPromotionDiscountLines(deps, tx, workspaceId, invoice.invoice_id);
+    },
+  };
+}

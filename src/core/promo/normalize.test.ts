@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CODE_INPUT_MAX_LENGTH, CODE_MAX_LENGTH, normalizeCode } from './normalize.js';
+
+describe('normalizeCode', () => {
+  const same: [string, string][] = [
+    ['plain upper case', 'SUMMER24'],
+    ['lower case with surrounding spaces and a dash', ' summer-24 '],
+    ['full-width letters and digits (NFKC)', 'ｓｕｍｍｅｒ２４'],
+    ['mixed case with an inner space', 'Summer 24'],
+    ['an en dash and a non-breaking space', 'summer\u2013\u00a024'],
+    ['a full-width hyphen (NFKC makes it a dash, then it is dropped)', 'SUMMER\uff0d24'],
+    ['a leading tab and a trailing line break (trimmed)', '\tsummer24\r\n'],
+    ['several dashes', 's-u-m-m-e-r--2-4'],
+  ];
+  for (const [label, input] of same) {
+    it(`${label} -> SUMMER24`, () => {
+      assert.deepEqual(normalizeCode(input), { ok: true, code: 'SUMMER24' });
+    });
+  }
+
+  it('keeps letters of other scripts and folds their case', () => {
+    assert.deepEqual(normalizeCode('été-2024'), { ok: true, code: 'ÉTÉ2024' });
+    assert.deepEqual(normalizeCode('straße'), { ok: true, code: 'STRASSE' });
+    assert.deepEqual(
+      normalizeCode('ﬁnal_10'),
+      { ok: true, code: 'FINAL_10' },
+      'the fi ligature is two letters',
+    );
+  });
+
+  const refused: [string, string, RegExp][] = [
+    ['empty', '', /at least one letter or digit/],
+    ['only spaces and dashes', ' - - ', /at least one letter or digit/],
+    ['a control character', 'SUMMER\u000724', /control, format or unassigned/],
+    ['a NUL', 'SUMMER\u000024', /control, format or unassigned/],
+    ['a tab inside', 'SUMMER\t24', /control, format or unassigned/],
+    ['a zero-width joiner', 'SUM\u200dMER', /control, format or unassigned/],
+    ['a right-to-left override', '\u202eSUMMER', /control, format or unassigned/],
+    ['punctuation', 'SUMMER!24', /only letters, digits/],
+    ['an emoji', 'SUMMER🎉', /only letters, digits/],
+    ['a dot', 'A.B', /only letters, digits/],
+    ['too long once normalised', 'A'.repeat(CODE_MAX_LENGTH + 1), new RegExp(`at most ${CODE_MAX_LENGTH}`)],
+    [
+      'too long as typed',
+      `${'A-'.repeat(CODE_INPUT_MAX_LENGTH / 2)}A`,
+      new RegExp(`at most ${CODE_INPUT_MAX_LENGTH}`),
+    ],
+  ];
+  for (const [label, input, reason] of refused) {
+    it(`refuses ${label}`, () => {
+      const result = normalizeCode(input);
+      assert.equal(result.ok, false);
+      if (!result.ok) assert.match(result.reason, reason);
+    });
+  }
+
+  it('accepts exactly the maximum length', () => {
+    assert.deepEqual(normalizeCode('a'.repeat(CODE_MAX_LENGTH)), {
+      ok: true,
+      code: 'A'.repeat(CODE_MAX_LENGTH),
+    });
+  });
+
+  it('is idempotent: a normalised code normalises to itself', () => {
+    for (const input of ['summer-24', 'ｓｕｍｍｅｒ２４', 'straße', 'été 2024', 'x_y_z']) {
+      const once = normalizeCode(input);
+      assert.ok(once.ok);
+      if (once.ok) assert.deepEqual(normalizeCode(once.code), once);
+    }
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * Promo codes are typed by people: from a flyer, a podcast, a phone keyboard that capitalises the first
+ * letter or an East Asian input method that produces full-width letters. One normal form is used on
+ * write and on lookup, so ` summer-24 `, `SUMMER24` and `ｓｕｍｍｅｒ２４` are the same code for every
+ * purpose, limits included.
+ *
+ * The normal form: leading and trailing white space trimmed, then Unicode NFKC (folds full-width and other compatibility forms), then spaces and
+ * dashes removed anywhere (any Unicode white space and any dash punctuation), then upper case
+ * (locale-independent), then NFKC again because upper-casing can produce characters with another
+ * canonical form. What remains must be letters, digits or `_`.
+ */
+
+/** The longest code, after normalisation. */
+export const CODE_MAX_LENGTH = 64;
+/** The longest text accepted as a code when one is created, before spaces and dashes are removed. */
+export const CODE_INPUT_MAX_LENGTH = 128;
+
+export type NormalizeResult = { ok: true; code: string } | { ok: false; reason: string };
+
+const SEPARATORS = /[\s\p{Pd}]+/gu;
+const ALLOWED = /^[\p{L}\p{N}_]+$/u;
+// Control, format (zero-width joiners, bidi overrides), surrogate, private-use and unassigned code points.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]/u;
+
+export function normalizeCode(input: string): NormalizeResult {
+  if (input.length > CODE_INPUT_MAX_LENGTH) {
+    return { ok: false, reason: `a code is at most ${CODE_INPUT_MAX_LENGTH} characters as typed` };
+  }
+  // Leading and trailing white space (a pasted line break included) is trimmed; any other control
+  // character is refused, checked before NFKC, which would silently drop or rewrite some of them.
+  const trimmed = input.trim();
+  if (INVISIBLE.test(trimmed)) {
+    return { ok: false, reason: 'a code must not contain control, format or unassigned characters' };
+  }
+  const code = trimmed.normalize('NFKC').replace(SEPARATORS, '').toUpperCase().normalize('NFKC');
+  if (code.length === 0) return { ok: false, reason: 'a code must contain at least one letter or digit' };
+  if (code.length > CODE_MAX_LENGTH) {
+    return {
+      ok: false,
+      reason: `a code is at most ${CODE_MAX_LENGTH} characters once spaces and dashes are removed`,
+    };
+  }
+  if (!ALLOWED.test(code)) {
+    return { ok: false, reason: 'a code may contain only letters, digits, "_", spaces and dashes' };
+  }
+  return { ok: true, code };
+}

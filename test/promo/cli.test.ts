@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Command } from 'commander';
+import { progressLine, registerPromotionCommands } from '../../src/adapters/cli/promotions.js';
+import { makeDeps, openStore } from '../../src/main.js';
+import { loadConfig } from '../../src/config.js';
+import { migrate } from '../../src/adapters/db/migrate.js';
+import { createWorkspace } from '../../src/app/workspaces.js';
+
+/**
+ * `perks promotions ...` on an embedded store in a temporary folder, driven through commander as
+ * `perks` would run it. Output and progress are captured.
+ */
+describe('perks promotions (embedded store)', () => {
+  let dir: string;
+  let workspace: string;
+  const saved = { dataDir: process.env.PERKS_DATA_DIR, databaseUrl: process.env.DATABASE_URL };
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'perks-cli-promo-'));
+    process.env.PERKS_DATA_DIR = dir;
+    delete process.env.DATABASE_URL;
+    const db = await openStore(loadConfig(), 'test');
+    try {
+      await migrate(db);
+      workspace = (await createWorkspace(makeDeps(db), 'cli')).workspace.id;
+    } finally {
+      await db.close();
+    }
+  });
+  after(() => {
+    process.env.PERKS_DATA_DIR = saved.dataDir;
+    if (saved.databaseUrl !== undefined) process.env.DATABASE_URL = saved.databaseUrl;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function run(...args: string[]) {
+    const lines: string[] = [];
+    const progress: string[] = [];
+    const program = new Command().exitOverride();
+    registerPromotionCommands(program, {
+      out: (line) => lines.push(line),
+      progress: { isTTY: false, write: (chunk: string) => progress.push(chunk) > 0 },
+    });
+    await program.parseAsync(args, { from: 'user' });
+    return { lines: lines.join('\n').split('\n'), progress };
+  }
+
+  it('creates a promotion, adds a code, generates a batch with progress and writes it to CSV', async () => {
+    const created = await run(
+      'promotions',
+      'create',
+      '--workspace',
+      workspace,
+      '--name',
+      'Launch',
+      '--percent-off-bps',
+      '2500',
+      '--duration',
+      'repeating',
+      '--duration-periods',
+      '3',
+      '--expires-at',
+      '2030-12-31',
+      '--time-zone',
+      'America/New_York',
+      '--json',
+    );
+    const promotion = JSON.parse(created.lines.join('\n'));
+    assert.match(promotion.id, /^promo_/);
+    assert.equal(promotion.expires_at, '2031-01-01T05:00:00.000Z');
+
+    const code = await run('promotions', 'add-code', promotion.id, 'launch-25', '--workspace', workspace);
+    assert.match(code.lines[0]!, /^Created code LAUNCH25 \(pcode_/);
+
+    const file = path.join(dir, 'codes.csv');
+    const generated = await run(
+      'promotions',
+      'generate',
+      promotion.id,
+      '--workspace',
+      workspace,
+      '--count',
+      '1200',
+      '--prefix',
+      'L',
+      '--output',
+      file,
+    );
+    assert.match(generated.lines[0]!, /^Generated 1200 codes in batch cbatch_/);
+    assert.match(generated.lines[1]!, /^Wrote 1200 codes to /);
+    assert.ok(generated.progress.length >= 2, 'progress was reported while the batch ran');
+    assert.equal(generated.progress.at(-1), `${progressLine(1200, 1200)}\n`);
+    const csv = readFileSync(file, 'utf8').trim().split('\n');
+    assert.equal(csv[0], 'code,id,promotion_id,batch_id,max_redemptions,expires_at');
+    assert.equal(csv.length, 1201);
+    assert.ok(csv.slice(1).every((row) => /^L[A-Z2-9]{12},pcode_/.test(row)));
+
+    const listed = await run('promotions', 'list', '--workspace', workspace);
+    assert.match(listed.lines[0]!, new RegExp(`^${promotion.id}\\tLaunch\\t25%\\trepeating\\tredeemed 0`));
+  });
+
+  it('refuses bad input with the same typed errors as the API, and writes nothing', async () => {
+    await assert.rejects(
+      run('promotions', 'create', '--workspace', workspace, '--name', 'Bad', '--percent-off-bps', '10001'),
+      (err: Error & { code?: string; param?: string }) =>
+        err.code === 'parameter_invalid' && err.param === 'percent_off_bps',
+    );
+    await assert.rejects(
+      run('promotions', 'create', '--workspace', workspace, '--name', 'Bad', '--amount-off', '500'),
+      (err: Error & { code?: string; param?: string }) =>
+        err.code === 'parameter_missing' && err.param === 'currency',
+    );
+    const listed = await run('promotions', 'list', '--workspace', workspace, '--json');
+    assert.ok(JSON.parse(listed.lines.join('\n')).data.every((p: { name: string }) => p.name !== 'Bad'));
+  });
+
+  it('draws a progress bar', () => {
+    assert.equal(progressLine(0, 100_000), `[${'.'.repeat(30)}] 0 / 100,000 codes 0%`);
+    assert.equal(
+      progressLine(45_000, 100_000),
+      `[${'#'.repeat(14)}${'.'.repeat(16)}] 45,000 / 100,000 codes 45%`,
+    );
+  });
+});

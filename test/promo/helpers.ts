@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import type { Harness, Reply } from '../helpers/harness.js';
+
+/** Shared set-up for the promotion tests: promotions, codes and customers through the public API. */
+
+export async function createPromotion(h: Harness, body: Record<string, unknown>, key?: string) {
+  const res = await h.request('POST', '/v1/promotions', {
+    body: { name: 'Promo', ...body },
+    ...(key ? { key } : {}),
+  });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body as { id: string; [k: string]: unknown };
+}
+
+export async function createCode(h: Harness, body: Record<string, unknown>, key?: string) {
+  const res = await h.request('POST', '/v1/promotion_codes', { body, ...(key ? { key } : {}) });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body as { id: string; code: string; times_redeemed: number; [k: string]: unknown };
+}
+
+export async function createCustomer(h: Harness, externalId: string, key?: string) {
+  const res = await h.request('POST', '/v1/customers', {
+    body: { external_id: externalId },
+    ...(key ? { key } : {}),
+  });
+  assert.ok(res.status === 201 || res.status === 200, JSON.stringify(res.body));
+  return res.body as { id: string; external_id: string };
+}
+
+/** Many customers at once, straight into the store (the API path is covered elsewhere). */
+export async function seedCustomers(h: Harness, prefix: string, n: number, workspaceId = h.workspaceId) {
+  const ids = Array.from({ length: n }, (_, i) => `${prefix}_${i}`);
+  await h.db.query(
+    `insert into customers (workspace_id, id, external_id, created_at, updated_at)
+     select $1, 'cus_' || x, x, now(), now() from unnest($2::text[]) as x`,
+    [workspaceId, ids],
+  );
+  return ids;
+}
+
+export function redeem(h: Harness, body: Record<string, unknown>, headers?: Record<string, string>) {
+  return h.request('POST', '/v1/promotion_codes/redeem', { body, ...(headers ? { headers } : {}) });
+}
+
+export function validate(h: Harness, body: Record<string, unknown>) {
+  return h.request('POST', '/v1/promotion_codes/validate', { body });
+}
+
+export function errorCode(res: Reply): string | undefined {
+  return res.body?.error?.code;
+}
+
+/** Sends a billing event through POST /v1/events. */
+export async function sendEvent(h: Harness, event: Record<string, unknown>) {
+  const res = await h.request('POST', '/v1/events', { body: event });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body;
+}
+
+let serial = 0;
+export function uniqueId(prefix: string): string {
+  serial += 1;
+  return `${prefix}_${process.pid}_${serial}`;
+}
+
+export async function subscriptionEvent(
+  h: Harness,
+  customer: string,
+  subscription: string,
+  fields: {
+    plan_id?: string;
+    interval?: 'month' | 'year';
+    amount?: number;
+    currency?: string;
+    current_period_start: string;
+    current_period_end: string;
+    occurred_at?: string;
+  },
+) {
+  return sendEvent(h, {
+    id: uniqueId('evt_sub'),
+    type: 'subscription.updated',
+    occurred_at: fields.occurred_at ?? fields.current_period_start,
+    data: {
+      customer,
+      subscription: {
+        id: subscription,
+        plan_id: fields.plan_id ?? 'pro',
+        interval: fields.interval ?? 'month',
+        status: 'active',
+        current_period_start: fields.current_period_start,
+        current_period_end: fields.current_period_end,
+        amount: fields.amount ?? 2900,
+        currency: fields.currency ?? 'usd',
+      },
+    },
+  });
+}
+
+export async function paymentEvent(
+  h: Harness,
+  customer: string,
+  fields: {
+    subscription?: string;
+    amount?: number;
+    period_start?: string;
+    period_end?: string;
+    occurred_at: string;
+  },
+) {
+  return sendEvent(h, {
+    id: uniqueId('evt_pay'),
+    type: 'payment.succeeded',
+    occurred_at: fields.occurred_at,
+    data: {
+      customer,
+      payment: {
+        id: uniqueId('pay'),
+        amount: fields.amount ?? 2900,
+        currency: 'usd',
+        ...(fields.subscription ? { subscription: fields.subscription } : {}),
+        ...(fields.period_start ? { period_start: fields.period_start } : {}),
+        ...(fields.period_end ? { period_end: fields.period_end } : {}),
+      },
+    },
+  });
+}

@@ -1,0 +1,398 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Harness, startHarness } from '../helpers/harness.js';
+import { storeCases } from '../helpers/stores.js';
+import {
+  createCode,
+  createCustomer,
+  createPromotion,
+  errorCode,
+  paymentEvent,
+  redeem,
+  subscriptionEvent,
+  validate,
+} from './helpers.js';
+
+const PROMO_TABLES = [
+  'promotions',
+  'promotion_codes',
+  'redemptions',
+  'promotion_customer_uses',
+  'promotion_slots',
+];
+
+async function snapshot(h: Harness) {
+  const out: Record<string, string[]> = {};
+  for (const table of PROMO_TABLES) {
+    const rows = await h.db.query(`select * from ${table} where workspace_id = $1`, [h.workspaceId]);
+    out[table] = rows.map((r) => JSON.stringify(r)).sort();
+  }
+  return out;
+}
+
+for (const store of storeCases()) {
+  describe(`validate and redeem (${store.name})`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness(store);
+      h.clock.set('2026-06-15T12:00:00Z');
+    });
+    after(() => h.close());
+
+    it('validate previews the discount and writes nothing; redeem records the redemption', async () => {
+      const p = await createPromotion(h, {
+        percent_off_bps: 2000,
+        max_discount_amount: 1000,
+        currency: 'usd',
+      });
+      const code = await createCode(h, { promotion: p.id, code: 'SUMMER24' });
+      await createCustomer(h, 'team_val');
+      const before = await snapshot(h);
+      const v = await validate(h, { code: ' summer-24 ', customer: 'team_val', amount: 2900 });
+      assert.equal(v.status, 200);
+      assert.equal(v.body.valid, true);
+      assert.equal(v.body.code, 'SUMMER24');
+      assert.equal(v.body.promotion_code_id, code.id);
+      assert.deepEqual(v.body.preview, { amount: 2900, currency: 'usd', amount_off: 580, amount_due: 2320 });
+      assert.equal(v.body.discount.periods_total, 1);
+      const big = await validate(h, {
+        code: 'SUMMER24',
+        customer: 'team_val',
+        amount: 10_000,
+        currency: 'usd',
+      });
+      assert.equal(big.body.preview.amount_off, 1000, 'the cap holds');
+      assert.deepEqual(await snapshot(h), before, 'validate changed nothing');
+
+      const r = await redeem(h, {
+        code: 'ｓｕｍｍｅｒ２４',
+        customer: 'team_val',
+        subscription: 'sub_val',
+        metadata: { source: 'checkout' },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.match(r.body.id, /^redm_/);
+      assert.equal(r.body.code, 'SUMMER24');
+      assert.equal(r.body.subscription, 'sub_val');
+      assert.equal(r.body.status, 'active');
+      assert.equal(r.body.periods_remaining, 1);
+      assert.deepEqual(r.body.metadata, { source: 'checkout' });
+      const read = await h.request('GET', `/v1/redemptions/${r.body.id}`);
+      assert.deepEqual(read.body, r.body);
+      const c = await h.request('GET', `/v1/promotion_codes/${code.id}`);
+      assert.equal(c.body.times_redeemed, 1);
+      const again = await validate(h, { code: 'SUMMER24', customer: 'team_val' });
+      assert.equal(again.body.valid, false);
+      assert.equal(again.body.error.code, 'code_already_used_by_customer');
+    });
+
+    it('every spelling of a code counts against the same per-customer limit', async () => {
+      const p = await createPromotion(h, { percent_off_bps: 1000 });
+      await createCode(h, { promotion: p.id, code: 'SAME-CODE' });
+      await createCustomer(h, 'team_spell');
+      const first = await redeem(h, { code: 'same code', customer: 'team_spell', subscription: 'sub_s1' });
+      assert.equal(first.status, 201);
+      for (const spelling of ['SAMECODE', 'ｓａｍｅｃｏｄｅ', ' Same-Code ']) {
+        const res = await redeem(h, { code: spelling, customer: 'team_spell', subscription: 'sub_s2' });
+        assert.equal(res.status, 409, spelling);
+        assert.equal(errorCode(res), 'code_already_used_by_customer');
+      }
+    });
+
+    it('unknown and malformed codes get the same answer', async () => {
+      await createCustomer(h, 'team_guess');
+      const shapes = ['NOSUCHCODE', 'bad code!', '', 'x'.repeat(500), 'A\u0000B', '🎉'];
+      const answers = [];
+      for (const code of shapes) {
+        const res = await redeem(h, { code, customer: 'team_guess' });
+        const { request_id: _, ...error } = res.body.error;
+        answers.push({ status: res.status, error });
+        const v = await validate(h, { code, customer: 'team_guess' });
+        assert.equal(v.status, 200);
+        assert.deepEqual(
+          { valid: v.body.valid, code: v.body.code, error: v.body.error },
+          {
+            valid: false,
+            code: null,
+            error: { code: 'code_invalid', message: 'this code is not valid', param: 'code' },
+          },
+        );
+      }
+      for (const a of answers) assert.deepEqual(a, answers[0]);
+      assert.equal(answers[0]!.status, 404);
+      assert.equal(answers[0]!.error.code, 'code_invalid');
+    });
+
+    it('refuses by time: not yet active, then valid, then expired', async () => {
+      const p = await createPromotion(h, {
+        percent_off_bps: 1000,
+        starts_at: '2026-07-01T00:00:00Z',
+        expires_at: '2026-08-01T00:00:00Z',
+      });
+      await createCode(h, { promotion: p.id, code: 'JULY' });
+      await createCustomer(h, 'team_time');
+      const early = await redeem(h, { code: 'JULY', customer: 'team_time' });
+      assert.equal(early.status, 422);
+      assert.equal(errorCode(early), 'code_not_yet_active');
+      assert.equal(early.body.error.starts_at, '2026-07-01T00:00:00.000Z');
+      h.clock.set('2026-08-01T00:00:00Z');
+      const late = await redeem(h, { code: 'JULY', customer: 'team_time' });
+      assert.equal(errorCode(late), 'code_expired');
+      h.clock.set('2026-07-31T23:59:59.999Z');
+      assert.equal((await redeem(h, { code: 'JULY', customer: 'team_time' })).status, 201);
+      h.clock.set('2026-06-15T12:00:00Z');
+    });
+
+    it("a code's own expiry and limit apply on top of its promotion's", async () => {
+      const p = await createPromotion(h, { percent_off_bps: 1000 });
+      await createCode(h, { promotion: p.id, code: 'SHORTLIVED', expires_at: '2026-06-15T11:00:00Z' });
+      await createCode(h, { promotion: p.id, code: 'ONEUSE', max_redemptions: 1 });
+      await createCustomer(h, 'team_own_1');
+      await createCustomer(h, 'team_own_2');
+      assert.equal(
+        errorCode(await redeem(h, { code: 'SHORTLIVED', customer: 'team_own_1' })),
+        'code_expired',
+      );
+      assert.equal((await redeem(h, { code: 'ONEUSE', customer: 'team_own_1' })).status, 201);
+      const second = await redeem(h, { code: 'ONEUSE', customer: 'team_own_2' });
+      assert.equal(second.status, 409);
+      assert.equal(errorCode(second), 'code_exhausted');
+      assert.equal(second.body.error.max_redemptions, 1);
+    });
+
+    it('one promotion per subscription unless stackable', async () => {
+      const a = await createPromotion(h, { percent_off_bps: 1000 });
+      const b = await createPromotion(h, { percent_off_bps: 1500 });
+      const s1 = await createPromotion(h, { amount_off: 100, currency: 'usd', stackable: true });
+      const s2 = await createPromotion(h, { amount_off: 200, currency: 'usd', stackable: true });
+      await createCode(h, { promotion: a.id, code: 'EXCL_A' });
+      await createCode(h, { promotion: b.id, code: 'EXCL_B' });
+      await createCode(h, { promotion: s1.id, code: 'STACK_1' });
+      await createCode(h, { promotion: s2.id, code: 'STACK_2' });
+      await createCustomer(h, 'team_slot');
+      assert.equal(
+        (await redeem(h, { code: 'EXCL_A', customer: 'team_slot', subscription: 'sub_x' })).status,
+        201,
+      );
+      const b1 = await redeem(h, { code: 'EXCL_B', customer: 'team_slot', subscription: 'sub_x' });
+      assert.equal(b1.status, 409);
+      assert.equal(errorCode(b1), 'subscription_already_has_promotion');
+      assert.equal(b1.body.error.param, 'subscription');
+      assert.equal(
+        errorCode(await redeem(h, { code: 'STACK_1', customer: 'team_slot', subscription: 'sub_x' })),
+        'subscription_already_has_promotion',
+      );
+      // Another subscription of the same customer takes its own promotion; stackable ones combine.
+      assert.equal(
+        (await redeem(h, { code: 'EXCL_B', customer: 'team_slot', subscription: 'sub_y' })).status,
+        201,
+      );
+      assert.equal(
+        (await redeem(h, { code: 'STACK_1', customer: 'team_slot', subscription: 'sub_z' })).status,
+        201,
+      );
+      assert.equal(
+        (await redeem(h, { code: 'STACK_2', customer: 'team_slot', subscription: 'sub_z' })).status,
+        201,
+      );
+    });
+
+    it('eligibility: first-time only, plans, minimum amount, currency, bound customer', async () => {
+      const first = await createPromotion(h, { percent_off_bps: 5000, first_time_only: true });
+      const plans = await createPromotion(h, { percent_off_bps: 1000, applies_to: ['team'] });
+      const minimum = await createPromotion(h, { amount_off: 500, currency: 'usd', minimum_amount: 3000 });
+      await createCode(h, { promotion: first.id, code: 'WELCOME' });
+      await createCode(h, { promotion: plans.id, code: 'TEAMONLY' });
+      await createCode(h, { promotion: minimum.id, code: 'BIGSPENDER' });
+      await createCustomer(h, 'team_paid');
+      await createCustomer(h, 'team_new');
+      await subscriptionEvent(h, 'team_paid', 'sub_paid', {
+        plan_id: 'pro',
+        amount: 2900,
+        current_period_start: '2026-06-01T00:00:00Z',
+        current_period_end: '2026-07-01T00:00:00Z',
+      });
+      await paymentEvent(h, 'team_paid', { occurred_at: '2026-06-01T00:00:00Z' });
+
+      const notFirst = await redeem(h, { code: 'WELCOME', customer: 'team_paid' });
+      assert.equal(notFirst.status, 422);
+      assert.equal(errorCode(notFirst), 'not_first_time');
+      assert.equal((await validate(h, { code: 'WELCOME', customer: 'team_new' })).body.valid, true);
+
+      const planFromSubscription = await redeem(h, {
+        code: 'TEAMONLY',
+        customer: 'team_paid',
+        subscription: 'sub_paid',
+      });
+      assert.equal(errorCode(planFromSubscription), 'plan_not_eligible');
+      assert.deepEqual(planFromSubscription.body.error.applies_to, ['team']);
+      assert.equal(
+        errorCode(await validate(h, { code: 'TEAMONLY', customer: 'team_new' })) ??
+          (await validate(h, { code: 'TEAMONLY', customer: 'team_new' })).body.error.code,
+        'plan_not_eligible',
+      );
+      assert.equal(
+        (await validate(h, { code: 'TEAMONLY', customer: 'team_new', plan: 'team' })).body.valid,
+        true,
+      );
+
+      const below = await redeem(h, { code: 'BIGSPENDER', customer: 'team_paid', subscription: 'sub_paid' });
+      assert.equal(errorCode(below), 'minimum_not_met', 'the subscription amount 2900 is below 3000');
+      assert.equal(below.body.error.minimum_amount, 3000);
+      const eur = await validate(h, {
+        code: 'BIGSPENDER',
+        customer: 'team_new',
+        amount: 5000,
+        currency: 'eur',
+      });
+      assert.equal(eur.body.error.code, 'promotion_currency_mismatch');
+      assert.equal(
+        (await validate(h, { code: 'BIGSPENDER', customer: 'team_new', amount: 3000, currency: 'usd' })).body
+          .valid,
+        true,
+      );
+
+      const vip = await createPromotion(h, { percent_off_bps: 3000 });
+      await createCode(h, { promotion: vip.id, code: 'FORNEW', customer: 'team_new' });
+      const other = await redeem(h, { code: 'FORNEW', customer: 'team_paid' });
+      assert.equal(errorCode(other), 'code_bound_to_other_customer');
+      assert.equal((await redeem(h, { code: 'FORNEW', customer: 'team_new' })).status, 201);
+    });
+
+    it('a code redeemed after the current period was paid applies from the next period', async () => {
+      const p = await createPromotion(h, { percent_off_bps: 1000 });
+      await createCode(h, { promotion: p.id, code: 'NEXTDEBIT' });
+      await createCustomer(h, 'team_next');
+      await subscriptionEvent(h, 'team_next', 'sub_next', {
+        current_period_start: '2026-06-01T00:00:00Z',
+        current_period_end: '2026-07-01T00:00:00Z',
+      });
+      await paymentEvent(h, 'team_next', {
+        subscription: 'sub_next',
+        period_start: '2026-06-01T00:00:00Z',
+        period_end: '2026-07-01T00:00:00Z',
+        occurred_at: '2026-06-01T00:05:00Z',
+      });
+      const v = await validate(h, { code: 'NEXTDEBIT', customer: 'team_next', subscription: 'sub_next' });
+      assert.equal(v.body.discount.applies_from, '2026-07-01T00:00:00.000Z');
+      const r = await redeem(h, { code: 'NEXTDEBIT', customer: 'team_next', subscription: 'sub_next' });
+      assert.equal(r.body.applies_from, '2026-07-01T00:00:00.000Z');
+
+      // An unpaid current period is discounted by the next invoice: no applies_from.
+      await createCustomer(h, 'team_unpaid');
+      await subscriptionEvent(h, 'team_unpaid', 'sub_unpaid', {
+        current_period_start: '2026-06-01T00:00:00Z',
+        current_period_end: '2026-07-01T00:00:00Z',
+      });
+      await createCode(h, { promotion: p.id, code: 'NEXTDEBIT2' });
+      const unpaid = await redeem(h, {
+        code: 'NEXTDEBIT2',
+        customer: 'team_unpaid',
+        subscription: 'sub_unpaid',
+      });
+      assert.equal(unpaid.body.applies_from, null);
+    });
+
+    it("refuses another customer's subscription and an unknown customer", async () => {
+      const p = await createPromotion(h, { percent_off_bps: 1000 });
+      await createCode(h, { promotion: p.id, code: 'MINE' });
+      await createCustomer(h, 'team_owner');
+      await createCustomer(h, 'team_thief');
+      await subscriptionEvent(h, 'team_owner', 'sub_owned', {
+        current_period_start: '2026-06-01T00:00:00Z',
+        current_period_end: '2026-07-01T00:00:00Z',
+      });
+      const res = await redeem(h, { code: 'MINE', customer: 'team_thief', subscription: 'sub_owned' });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.param, 'subscription');
+      const nobody = await redeem(h, { code: 'MINE', customer: 'nobody' });
+      assert.equal(nobody.status, 404);
+      assert.equal(nobody.body.error.param, 'customer');
+    });
+
+    it('is idempotent with an Idempotency-Key', async () => {
+      const p = await createPromotion(h, { percent_off_bps: 1000 });
+      await createCode(h, { promotion: p.id, code: 'RETRYME' });
+      await createCustomer(h, 'team_retry');
+      const body = { code: 'RETRYME', customer: 'team_retry', subscription: 'sub_retry' };
+      const headers = { 'idempotency-key': 'redeem-retry-1' };
+      const first = await redeem(h, body, headers);
+      const second = await redeem(h, body, headers);
+      assert.equal(first.status, 201);
+      assert.equal(second.status, 201);
+      assert.equal(second.headers['idempotent-replayed'], 'true');
+      assert.deepEqual(second.body, first.body);
+      const list = await h.request('GET', '/v1/redemptions?customer=team_retry');
+      assert.equal(list.body.data.length, 1);
+      const changed = await redeem(h, { ...body, subscription: 'sub_other' }, headers);
+      assert.equal(changed.status, 409);
+      assert.equal(changed.body.error.code, 'idempotency_key_reused');
+    });
+
+    it('void gives the use back, is idempotent, and lets the customer redeem again', async () => {
+      const p = await createPromotion(h, { percent_off_bps: 1000, max_redemptions: 1 });
+      const code = await createCode(h, { promotion: p.id, code: 'GIVEBACK', max_redemptions: 1 });
+      await createCustomer(h, 'team_void');
+      await createCustomer(h, 'team_void_2');
+      const r = await redeem(h, { code: 'GIVEBACK', customer: 'team_void', subscription: 'sub_void' });
+      assert.equal(r.status, 201);
+      assert.equal(
+        errorCode(await redeem(h, { code: 'GIVEBACK', customer: 'team_void_2' })),
+        'code_exhausted',
+      );
+      h.clock.advance(1000);
+      const v1 = await h.request('POST', `/v1/redemptions/${r.body.id}/void`);
+      assert.equal(v1.status, 200);
+      assert.equal(v1.body.status, 'voided');
+      h.clock.advance(1000);
+      const v2 = await h.request('POST', `/v1/redemptions/${r.body.id}/void`);
+      assert.deepEqual(v2.body, v1.body, 'voiding again changes nothing');
+      assert.equal((await h.request('GET', `/v1/promotion_codes/${code.id}`)).body.times_redeemed, 0);
+      assert.equal((await h.request('GET', `/v1/promotions/${p.id}`)).body.times_redeemed, 0);
+      // The use is back for the customer, the code, the promotion and the subscription.
+      const again = await redeem(h, { code: 'GIVEBACK', customer: 'team_void', subscription: 'sub_void' });
+      assert.equal(again.status, 201, JSON.stringify(again.body));
+      const missing = await h.request('POST', '/v1/redemptions/redm_nope/void');
+      assert.equal(missing.status, 404);
+    });
+
+    it('lists redemptions with filters', async () => {
+      const { key } = await h.newWorkspace('redemption-list');
+      const p = await createPromotion(
+        h,
+        { percent_off_bps: 1000, max_per_customer: 5, stackable: true },
+        key,
+      );
+      const code = await createCode(h, { promotion: p.id, code: 'LISTME' }, key);
+      await createCustomer(h, 'lister', key);
+      await createCustomer(h, 'other', key);
+      const ids: string[] = [];
+      for (const [customer, subscription] of [
+        ['lister', 'sub_l1'],
+        ['lister', 'sub_l2'],
+        ['other', 'sub_o1'],
+      ] as const) {
+        const r = await h.request('POST', '/v1/promotion_codes/redeem', {
+          key,
+          body: { code: 'LISTME', customer, subscription },
+        });
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+        ids.push(r.body.id);
+      }
+      await h.request('POST', `/v1/redemptions/${ids[0]}/void`, { key });
+      const q = async (query: string) =>
+        (await h.request('GET', `/v1/redemptions?${query}`, { key })).body.data.map(
+          (r: { id: string }) => r.id,
+        );
+      assert.deepEqual(await q('customer=lister'), [ids[1], ids[0]]);
+      assert.deepEqual(await q('subscription=sub_o1'), [ids[2]]);
+      assert.deepEqual(await q('status=voided'), [ids[0]]);
+      assert.deepEqual(await q('status=active'), [ids[2], ids[1]]);
+      assert.deepEqual(await q(`promotion=${p.id}&limit=1`), [ids[2]]);
+      assert.deepEqual(await q(`promotion_code=${code.id}&starting_after=${ids[2]}`), [ids[1], ids[0]]);
+      const bad = await h.request('GET', '/v1/redemptions?status=used', { key });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.error.param, 'status');
+    });
+  });
+}

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Harness, startHarness } from '../helpers/harness.js';
+import { storeCases } from '../helpers/stores.js';
+import { grantBody, grantOk, ledgerWorkspace } from '../ledger/fixtures.js';
+
+/**
+ * POST /v1/invoices/settle with a redeemed promo code: the discount line comes first, credits cover
+ * what is left, and voiding the invoice gives both back.
+ */
+for (const store of storeCases()) {
+  describe(`invoice settlement with a promo code (${store.name})`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness(store);
+      h.clock.set('2026-06-15T12:00:00Z');
+    });
+    after(() => h.close());
+
+    it('applies the discount before credits and gives both back on void', async () => {
+      const ws = await ledgerWorkspace(h, 'team_promo');
+      const as = { key: ws.key };
+      const sub = await h.request('POST', '/v1/events', {
+        ...as,
+        body: {
+          id: 'evt_sub_1',
+          type: 'subscription.updated',
+          occurred_at: '2026-06-01T00:00:00Z',
+          data: {
+            customer: 'team_promo',
+            subscription: {
+              id: 'sub_promo',
+              plan_id: 'pro',
+              interval: 'month',
+              status: 'active',
+              current_period_start: '2026-06-01T00:00:00Z',
+              current_period_end: '2026-07-01T00:00:00Z',
+              amount: 3900,
+              currency: 'usd',
+            },
+          },
+        },
+      });
+      assert.equal(sub.status, 200, JSON.stringify(sub.body));
+      const promotion = await h.request('POST', '/v1/promotions', {
+        ...as,
+        body: { name: 'Twenty off', percent_off_bps: 2000, duration: 'once' },
+      });
+      assert.equal(promotion.status, 201, JSON.stringify(promotion.body));
+      const code = await h.request('POST', '/v1/promotion_codes', {
+        ...as,
+        body: { promotion: promotion.body.id, code: 'TWENTY' },
+      });
+      assert.equal(code.status, 201, JSON.stringify(code.body));
+      const redeemed = await h.request('POST', '/v1/promotion_codes/redeem', {
+        ...as,
+        body: { code: 'twenty', customer: 'team_promo', subscription: 'sub_promo' },
+      });
+      assert.equal(redeemed.status, 201, JSON.stringify(redeemed.body));
+      await grantOk(h, ws.key, ws.customer, grantBody('usd_credit', 1000));
+
+      const invoice = { invoice_id: 'in_1', customer: 'team_promo', currency: 'usd', subtotal_cents: 3900 };
+      const settled = await h.request('POST', '/v1/invoices/settle', {
+        ...as,
+        body: { ...invoice, subscription: 'sub_promo' },
+      });
+      assert.equal(settled.status, 200, JSON.stringify(settled.body));
+      // 20% of 3900 is 780; credits then cover 1000 of the remaining 3120.
+      assert.equal(settled.body.discount_cents, 780);
+      assert.equal(settled.body.credit_cents, 1000);
+      assert.equal(settled.body.amount_due_cents, 3900 - 780 - 1000);
+      assert.deepEqual(
+        settled.body.lines.map((l: { type: string; amount_cents: number }) => [l.type, l.amount_cents]),
+        [
+          ['discount', 780],
+          ['credit', 1000],
+        ],
+      );
+
+      const again = await h.request('POST', '/v1/invoices/settle', {
+        ...as,
+        body: { ...invoice, subscription: 'sub_promo' },
+      });
+      assert.deepEqual(
+        again.body,
+        settled.body,
+        'a repeated settle answers the same and applies nothing twice',
+      );
+
+      // The "once" discount is used up: the next invoice pays full price less what credit is left.
+      const next = await h.request('POST', '/v1/invoices/settle', {
+        ...as,
+        body: { ...invoice, invoice_id: 'in_2', subscription: 'sub_promo' },
+      });
+      assert.equal(next.body.discount_cents, 0);
+      assert.equal(next.body.credit_cents, 0);
+
+      const voided = await h.request('POST', '/v1/invoices/in_1/void', as);
+      assert.equal(voided.status, 200, JSON.stringify(voided.body));
+      const third = await h.request('POST', '/v1/invoices/settle', {
+        ...as,
+        body: { ...invoice, invoice_id: 'in_3', subscription: 'sub_promo' },
+      });
+      assert.equal(third.body.discount_cents, 780, 'voiding gave the discounted period back');
+      assert.equal(third.body.credit_cents, 1000, 'voiding gave the credit back');
+    });
+  });
+}
