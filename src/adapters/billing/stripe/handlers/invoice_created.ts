@@ -1,0 +1,79 @@
+import { promotionSettlementHooks } from '../../../../app/promo_settlement_hooks.js';
+import { settleDraftInvoice } from '../../../../app/stripe_invoices.js';
+import { lockStripeKey } from '../../../../app/stripe_events.js';
+import { invoiceSubscription, parseObject, type StripeHandler, subscriptionLock } from '../mapping.js';
+import { invoice } from '../shapes.js';
+
+/**
+ * invoice.created (a draft) -> settle: the invoice is settled as `/v1/invoices/settle` would settle it
+ * (discounts, then credit), and each discount or credit line is queued as a negative invoice item on
+ * the draft, sent to Stripe by the outbox before the invoice finalises (Stripe finalises a
+ * subscription invoice about an hour after creating it). Settling is idempotent per invoice.
+ *
+ * An invoice for a subscription Perks has not seen yet waits (deferred) for that subscription, so a
+ * discount bound to the subscription is not missed.
+ */
+const handler: StripeHandler = {
+  type: 'invoice.created',
+  async handle(ctx, object) {
+    const inv = parseObject(invoice, object);
+    if (inv.status !== 'draft') {
+      return {
+        kind: 'ignore',
+        reason: `the invoice is '${inv.status ?? 'unknown'}'; Perks adds lines to drafts only`,
+      };
+    }
+    if (!ctx.settings.api_key) {
+      return {
+        kind: 'ignore',
+        reason:
+          'no Stripe API key is configured (PUT /v1/stripe/settings), so the invoice was not settled; retry after setting one',
+      };
+    }
+    const discounts = (inv.total_discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
+    const subtotal = inv.subtotal - discounts;
+    if (subtotal <= 0)
+      return { kind: 'ignore', reason: `nothing to settle (subtotal after Stripe discounts is ${subtotal})` };
+    const subscription = invoiceSubscription(inv);
+    if (subscription) {
+      await lockStripeKey(ctx.tx, ctx.workspaceId, subscriptionLock(subscription));
+      const known = await ctx.tx.query(
+        'select 1 from subscriptions where workspace_id = $1 and external_id = $2',
+        [ctx.workspaceId, subscription],
+      );
+      if (known.length === 0) {
+        return {
+          kind: 'defer',
+          key: subscriptionLock(subscription),
+          reason: `waiting for the subscription ${subscription} (customer.subscription.created)`,
+        };
+      }
+    }
+    return {
+      kind: 'apply',
+      events: [],
+      async after() {
+        const { settlement, invoice_item_calls } = await settleDraftInvoice(
+          ctx.deps,
+          ctx.tx,
+          ctx.workspaceId,
+          {
+            invoice_id: inv.id,
+            customer: inv.customer,
+            subscription,
+            currency: inv.currency,
+            subtotal_cents: subtotal,
+          },
+          promotionSettlementHooks(ctx.deps),
+        );
+        return {
+          settlement: settlement.id,
+          discount_cents: settlement.discount_cents,
+          credit_cents: settlement.credit_cents,
+          stripe_calls: invoice_item_calls,
+        };
+      },
+    };
+  },
+};
+export default handler;

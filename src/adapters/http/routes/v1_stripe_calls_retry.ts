@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { retryStripeCall } from '../../../app/stripe_calls.js';
+import { execute } from '../idempotency.js';
+import { commonErrors, identifier } from '../schemas.js';
+import type { RegisterRoute } from './index.js';
+import { stripeCallSchema } from './stripe_schema.js';
+
+const register: RegisterRoute = (app, deps) => {
+  app.post(
+    '/v1/stripe/calls/:id/retry',
+    {
+      schema: {
+        summary: 'Send a failed Stripe call again from its first attempt',
+        tags: ['stripe'],
+        params: z.strictObject({ id: identifier }),
+        response: { 200: stripeCallSchema, ...commonErrors },
+      },
+    },
+    (req, reply) =>
+      execute(deps, req, reply, async (tx) => ({
+        status: 200,
+        body: await retryStripeCall(deps, tx, req.workspaceId, req.params.id),
+      })),
+  );
+};
+export default register;
