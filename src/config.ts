@@ -6,6 +6,35 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   poolSize: number;
+  /** Where the Stripe SDK sends API calls; unset means Stripe itself. Tests point it at a local server. */
+  stripeApiBase: string | undefined;
+  /** Which private addresses webhook endpoint URLs may resolve to: none, loopback only, or all. */
+  webhooksAllowPrivate: PrivateAddressPolicy;
+  /** Whether `perks serve` runs the outbox workers (webhook deliveries, Stripe calls) in its process. */
+  workers: boolean;
+}
+
+export type PrivateAddressPolicy = 'none' | 'loopback' | 'all';
+
+function privatePolicy(value: string | undefined): PrivateAddressPolicy {
+  if (value === undefined || value === '' || value === 'false' || value === 'none') return 'none';
+  if (value === 'loopback') return 'loopback';
+  if (value === 'true' || value === 'all') return 'all';
+  throw new Error(`PERKS_WEBHOOKS_ALLOW_PRIVATE must be none, loopback or all, got '${value}'`);
+}
+
+function apiBase(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`STRIPE_API_BASE must be a URL such as http://127.0.0.1:12111, got '${value}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`STRIPE_API_BASE must be an http or https URL, got '${value}'`);
+  }
+  return value;
 }
 
 function int(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
@@ -25,5 +54,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.PERKS_DATA_DIR || './.perks',
     logLevel: env.LOG_LEVEL || 'info',
     poolSize: int('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, 20, 1, 1000),
+    stripeApiBase: apiBase(env.STRIPE_API_BASE),
+    webhooksAllowPrivate: privatePolicy(env.PERKS_WEBHOOKS_ALLOW_PRIVATE),
+    workers: env.PERKS_WORKERS !== 'false' && env.PERKS_WORKERS !== '0',
   };
 }

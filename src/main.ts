@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { openPglite, openPostgres } from './adapters/db/db.js';
 import { migrate, pendingMigrations } from './adapters/db/migrate.js';
 import { buildServer } from './adapters/http/server.js';
+import { startWorkers } from './adapters/webhooks/workers.js';
+import { startSweeper } from './app/ledger_sweeper.js';
+import { startCodeBatchWorker } from './app/promo_batches.js';
 import { systemClock, systemIds } from './adapters/system.js';
 import type { Db, Deps } from './app/ports.js';
 import { createWorkspace, listWorkspaces } from './app/workspaces.js';
@@ -23,6 +26,32 @@ export function makeDeps(db: Db): Deps {
   return { db, clock: systemClock, ids: systemIds() };
 }
 
+/** Why the store is not ready to serve this code (a migration not applied), or undefined. */
+export async function migrationProblem(db: Db): Promise<string | undefined> {
+  const pending = await pendingMigrations(db);
+  return pending.length > 0 ? `migrations not applied: ${pending.join(', ')}` : undefined;
+}
+
+/**
+ * The background work of a server process: the expiry sweeper (balances and history exact at rest),
+ * bulk code generation, and the outbox workers (webhook deliveries, Stripe calls). Every one claims its
+ * work in the database, so any number of processes may run them on one PostgreSQL database.
+ */
+function startBackgroundWork(deps: Deps, config: Config, app: FastifyInstance): () => Promise<void> {
+  const report = (what: string) => (err: unknown) =>
+    app.log.error({ err }, `${what} failed; it will try again`);
+  const sweeper = startSweeper(deps, 30_000, report('the expiry sweeper'));
+  const codes = startCodeBatchWorker(deps, 1_000, report('the code generation worker'));
+  const stopOutbox = startWorkers(deps, {
+    stripeApiBase: config.stripeApiBase,
+    webhooksAllowPrivate: config.webhooksAllowPrivate,
+    log: (message, err) => app.log.error({ err }, message),
+  });
+  return async () => {
+    await Promise.all([sweeper.stop(), codes.stop(), stopOutbox()]);
+  };
+}
+
 export interface Running {
   app: FastifyInstance;
   url: string;
@@ -41,10 +70,13 @@ export async function serve(config: Config = loadConfig(), print: (line: string)
     await migrate(db, (line) => print(line));
     app = await buildServer(deps, {
       logger: { level: config.logLevel },
-      ready: async () => {
-        const pending = await pendingMigrations(db);
-        return pending.length > 0 ? `migrations not applied: ${pending.join(', ')}` : undefined;
-      },
+      ready: () => migrationProblem(db),
+    });
+    // Once stopping, every answer tells the client to close its connection: a keep-alive connection
+    // whose request was in flight would otherwise hold the shutdown open until its idle timeout.
+    let closing = false;
+    app.addHook('onSend', async (_req, reply) => {
+      if (closing) reply.header('connection', 'close');
     });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
@@ -63,11 +95,16 @@ export async function serve(config: Config = loadConfig(), print: (line: string)
       print(`API reference: ${url}/docs`);
     }
     const server = app;
+    const stopWorkers = config.workers ? startBackgroundWork(deps, config, server) : async () => {};
     let stopping: Promise<void> | undefined;
     const stop = () => {
-      // Fastify stops accepting connections and waits for in-flight requests; each request's writes
-      // are one transaction, so nothing is left half-written. Then the store closes and its lock is freed.
-      stopping ??= server.close().then(() => db.close());
+      // The workers finish the batch in hand first; then Fastify stops accepting connections and waits
+      // for in-flight requests. Each request's and batch's writes are one transaction, so nothing is left
+      // half-written. Then the store closes and its lock is freed.
+      closing = true;
+      stopping ??= stopWorkers()
+        .then(() => server.close())
+        .then(() => db.close());
       return stopping;
     };
     return { app: server, url, stop } satisfies Running;

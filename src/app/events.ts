@@ -2,17 +2,23 @@ import { earliest, isStale, nextPaymentStatus, type PaymentStatus } from '../cor
 import { isPerksError, PerksError } from '../core/errors.js';
 import { type CustomerInput, ensureCustomer, upsertCustomer } from './customers.js';
 import type { Deps, Sql } from './ports.js';
+import { onBillingFact, type ReferralEventResult } from './referrals.js';
 
 /**
  * The provider-neutral billing events: the single door through which billing facts enter Perks.
  * `customer` in every event but customer.created is the caller's external id (or a Perks id).
  */
 export type BillingEvent = { id: string; occurred_at: Date } & (
-  | { type: 'customer.created'; data: { customer: CustomerInput } }
+  | {
+      type: 'customer.created';
+      data: { customer: CustomerInput; referral_code?: string | undefined; click_id?: string | undefined };
+    }
   | {
       type: 'card.attached';
       data: {
         customer: string;
+        referral_code?: string | undefined;
+        click_id?: string | undefined;
         payment_method: {
           id?: string | undefined;
           fingerprint: string;
@@ -83,6 +89,8 @@ export interface EventResult {
   occurred_at: string;
   duplicate: boolean;
   outcome: Outcome;
+  /** Events that carried a referral_code or click_id: the referral it made, or why it made none. */
+  referral?: ReferralEventResult;
 }
 
 /**
@@ -97,6 +105,7 @@ export async function ingestEvents(
   events: readonly BillingEvent[],
   paramPrefix: (index: number) => string = () => '',
 ): Promise<EventResult[]> {
+  await lockCustomers(tx, workspaceId, events);
   const results: EventResult[] = [];
   for (const [index, event] of events.entries()) {
     const prefix = paramPrefix(index);
@@ -132,8 +141,10 @@ export async function ingestEvents(
       continue;
     }
     let outcome: Outcome;
+    let referral: ReferralEventResult | undefined;
     try {
       outcome = await applyEvent(deps, tx, workspaceId, event, `${prefix}data.`);
+      referral = await onBillingFact(deps, tx, workspaceId, event, `${prefix}data.`);
     } catch (err) {
       if (isPerksError(err) && events.length > 1) {
         throw new PerksError(
@@ -159,9 +170,29 @@ export async function ingestEvents(
       occurred_at: event.occurred_at.toISOString(),
       duplicate: false,
       outcome,
+      ...(referral ? { referral } : {}),
     });
   }
   return results;
+}
+
+/** The customer an event is about: the key its state rows hang from. */
+function customerKey(event: BillingEvent): string {
+  return event.type === 'customer.created' ? event.data.customer.external_id : event.data.customer;
+}
+
+/**
+ * Two batches that touch the same customers in different orders would deadlock on their rows. Every
+ * event's writes hang from its customer, so each transaction first takes one lock per customer it
+ * names, in one global order (sorted here; unnest keeps array order); concurrent batches then queue instead of deadlocking.
+ */
+async function lockCustomers(tx: Sql, workspaceId: string, events: readonly BillingEvent[]) {
+  const keys = [...new Set(events.map(customerKey))].sort();
+  await tx.query(
+    `select pg_advisory_xact_lock(hashtextextended($1 || ':' || k, 0))
+     from unnest($2::text[]) as k`,
+    [workspaceId, keys],
+  );
 }
 
 async function applyEvent(

@@ -5,6 +5,9 @@ import { loadConfig } from '../../config.js';
 import { isPerksError } from '../../core/errors.js';
 import { describeStore, makeDeps, openStore, serve } from '../../main.js';
 import { DataDirLockedError } from '../db/lock.js';
+import { registerProgramCommands } from './programs.js';
+import { registerPromotionCommands } from './promotions.js';
+import { registerStripeCommands } from './stripe.js';
 import { migrate } from '../db/migrate.js';
 
 const program = new Command()
@@ -141,6 +144,10 @@ keys
       print(key, opts.json, () => `Revoked ${key.id} (${key.prefix}...) at ${key.revoked_at}`);
     });
   });
+
+registerProgramCommands(program);
+registerPromotionCommands(program);
+registerStripeCommands(program);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof DataDirLockedError || isPerksError(err)) {

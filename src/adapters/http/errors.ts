@@ -3,11 +3,7 @@ import type { $ZodError as ZodError } from 'zod/v4/core';
 import { type ErrorCode, isPerksError, PerksError } from '../../core/errors.js';
 
 type ErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'idempotency_error'
-  | 'rate_limit_error'
-  | 'api_error';
+  'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'rate_limit_error' | 'api_error';
 
 /** The one place where error codes meet HTTP: every code has its status and type here. */
 export const HTTP_ERRORS: Record<ErrorCode, { status: number; type: ErrorType }> = {
@@ -27,6 +23,40 @@ export const HTTP_ERRORS: Record<ErrorCode, { status: number; type: ErrorType }>
   idempotency_key_in_use: { status: 409, type: 'idempotency_error' },
   resource_not_found: { status: 404, type: 'invalid_request_error' },
   customer_parent_invalid: { status: 400, type: 'invalid_request_error' },
+  asset_key_taken: { status: 409, type: 'invalid_request_error' },
+  asset_not_applicable: { status: 400, type: 'invalid_request_error' },
+  currency_mismatch: { status: 400, type: 'invalid_request_error' },
+  expiry_invalid: { status: 400, type: 'invalid_request_error' },
+  grant_reference_reused: { status: 409, type: 'invalid_request_error' },
+  insufficient_balance: { status: 409, type: 'invalid_request_error' },
+  balance_limit_exceeded: { status: 409, type: 'invalid_request_error' },
+  invoice_already_settled: { status: 409, type: 'invalid_request_error' },
+  subscription_not_owned: { status: 400, type: 'invalid_request_error' },
+  payout_below_minimum: { status: 400, type: 'invalid_request_error' },
+  payout_not_pending: { status: 409, type: 'invalid_request_error' },
+  code_invalid: { status: 404, type: 'invalid_request_error' },
+  code_expired: { status: 422, type: 'invalid_request_error' },
+  code_not_yet_active: { status: 422, type: 'invalid_request_error' },
+  code_exhausted: { status: 409, type: 'invalid_request_error' },
+  code_already_used_by_customer: { status: 409, type: 'invalid_request_error' },
+  subscription_already_has_promotion: { status: 409, type: 'invalid_request_error' },
+  not_first_time: { status: 422, type: 'invalid_request_error' },
+  minimum_not_met: { status: 422, type: 'invalid_request_error' },
+  plan_not_eligible: { status: 422, type: 'invalid_request_error' },
+  code_bound_to_other_customer: { status: 422, type: 'invalid_request_error' },
+  promotion_currency_mismatch: { status: 422, type: 'invalid_request_error' },
+  code_already_exists: { status: 409, type: 'invalid_request_error' },
+  program_invalid: { status: 400, type: 'invalid_request_error' },
+  referrer_not_eligible: { status: 422, type: 'invalid_request_error' },
+  referral_code_invalid: { status: 400, type: 'invalid_request_error' },
+  referral_code_taken: { status: 409, type: 'invalid_request_error' },
+  referral_repair_refused: { status: 422, type: 'invalid_request_error' },
+  stripe_signature_invalid: { status: 400, type: 'invalid_request_error' },
+  stripe_not_configured: { status: 409, type: 'invalid_request_error' },
+  stripe_event_not_retryable: { status: 409, type: 'invalid_request_error' },
+  outbox_item_not_retryable: { status: 409, type: 'invalid_request_error' },
+  webhook_url_refused: { status: 400, type: 'invalid_request_error' },
+  webhook_endpoint_limit_reached: { status: 409, type: 'invalid_request_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
   service_unavailable: { status: 503, type: 'api_error' },
   internal_error: { status: 500, type: 'api_error' },
@@ -60,15 +90,27 @@ function paramPath(path: readonly PropertyKey[]): string {
 type Issue = ZodError['issues'][number];
 
 /**
- * A union reports one list of issues per branch. The branch that got furthest into the input (its
- * deepest issue path) is the one the caller meant; ties go to the earlier branch.
+ * A union reports one list of issues per branch. The branch the caller meant is the one that fits the
+ * fields the input has: fewest issues about fields the input lacks (or has but the branch does not
+ * know), then the one that got furthest into the input (deepest issue path); ties go to the earlier
+ * branch. So `{"events": [1,001 events]}` is told about the batch limit, not about a missing `type`.
  */
 function flatten(issues: readonly Issue[], prefix: readonly PropertyKey[] = []): Issue[] {
   return issues.flatMap((issue): Issue[] => {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const input: unknown = issue.input;
+      const fields = input !== null && typeof input === 'object' && !Array.isArray(input) ? input : undefined;
+      const misses = (branch: readonly Issue[]) =>
+        fields
+          ? branch.filter((i) =>
+              i.path.length === 0 ? i.code === 'unrecognized_keys' : !Object.hasOwn(fields, i.path[0]!),
+            ).length
+          : 0;
       const depth = (branch: readonly Issue[]) => Math.max(...branch.map((i) => i.path.length));
-      const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+      const best = issue.errors.reduce((a, b) =>
+        misses(b) < misses(a) || (misses(b) === misses(a) && depth(b) > depth(a)) ? b : a,
+      );
       return flatten(best, path);
     }
     return [{ ...issue, path } as Issue];
@@ -121,6 +163,20 @@ export function fromFastify(err: FastifyError): PerksError | undefined {
       }
       if (err.statusCode === 400 && err.code === 'FST_ERR_VALIDATION') {
         return new PerksError('parameter_invalid', err.message);
+      }
+      // The docs' static files plugin refuses paths such as '/docs/static//': there is no such file.
+      if (
+        err.code === 'FST_STATIC_FORBIDDEN_PATH' ||
+        (err.statusCode === 404 && err.code?.startsWith('FST_'))
+      ) {
+        return new PerksError('route_not_found', 'no such file under /docs');
+      }
+      // PostgreSQL refuses text it cannot hold (NUL, invalid UTF-8); the input is at fault, not the server.
+      if (err.code === '22021' || err.code === '22P05') {
+        return new PerksError(
+          'parameter_invalid',
+          'a value contains characters that cannot be stored (NUL or unpaired UTF-16 surrogates)',
+        );
       }
       return undefined;
   }

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, register as processRegistry, Registry } from 'prom-client';
 
 /** Prometheus metrics: request counts and latency by route template and status. */
 export function createMetrics() {
@@ -23,6 +23,7 @@ export function createMetrics() {
       requests.inc(labels);
       latency.observe(labels, elapsedMs / 1000);
     },
-    render: () => registry.metrics(),
+    // Adapters that count things of their own (e.g. Stripe webhook outcomes) use the process-wide registry.
+    render: () => Registry.merge([registry, processRegistry]).metrics(),
   };
 }

@@ -17,10 +17,21 @@ import {
   timestamp,
 } from '../schemas.js';
 import { customerInput } from './customer_schema.js';
+import { referralEventResult } from './referral_schema.js';
 import type { RegisterRoute } from './index.js';
 
 const customerRef = identifier.describe('The customer: its external_id (or Perks id)');
 const interval = z.enum(['month', 'year']);
+/** Attribution carried by signup and card events (see docs/referral-programs.md). */
+const referralFields = {
+  referral_code: text(64)
+    .optional()
+    .describe(
+      'A referral code the customer entered; an unknown code is reported on the result, the facts still apply',
+    ),
+  click_id: text(200).optional().describe('The perks_click value the referral link handed to the visitor'),
+};
+
 const envelopeOf = <T extends string, D extends z.ZodType>(type: T, data: D) =>
   z.strictObject({
     id: identifier.describe('Your id for this event; a repeated id is a duplicate and changes nothing'),
@@ -33,11 +44,12 @@ const event = z
   .discriminatedUnion(
     'type',
     [
-      envelopeOf('customer.created', z.strictObject({ customer: customerInput })),
+      envelopeOf('customer.created', z.strictObject({ customer: customerInput, ...referralFields })),
       envelopeOf(
         'card.attached',
         z.strictObject({
           customer: customerRef,
+          ...referralFields,
           payment_method: z.strictObject({
             id: identifier.optional(),
             fingerprint: identifier.describe(
@@ -124,6 +136,7 @@ const result = z
     outcome: z
       .enum(['applied', 'stale'])
       .describe('stale: older than the state it would overwrite; kept, not applied'),
+    referral: referralEventResult.optional(),
   })
   .meta({ id: 'EventResult' });
 
