@@ -82,7 +82,9 @@ export const listOf = <T extends z.ZodType>(item: T) =>
 
 export const errorEnvelope = z
   .object({
-    error: z.object({
+    // Open: some errors carry more facts than the five common fields (every field error in `errors`,
+    // `retry_after_seconds`, the limit crossed), and serialising must not drop them.
+    error: z.looseObject({
       type: z.string(),
       code: z.string(),
       message: z.string(),

@@ -100,6 +100,18 @@ for (const store of storeCases()) {
       assert.equal(x.status, 404);
     });
 
+    it('lists every problem of a request in error.errors, the first in message and param', async () => {
+      const res = await h.request('POST', '/v1/customers', {
+        body: { external_id: 'multi', email: 'not-an-email', name: 'x'.repeat(201) },
+      });
+      assert.equal(res.status, 400);
+      assert.equal(res.body.error.param, 'email');
+      assert.deepEqual(
+        res.body.error.errors.map((e: { param: string }) => e.param),
+        ['email', 'name'],
+      );
+    });
+
     it('answers malformed JSON, wrong media type and oversize bodies with typed errors', async () => {
       const malformed = await h.request('POST', '/v1/customers', { rawBody: '{"external_id": ' });
       assert.equal(malformed.status, 400);
