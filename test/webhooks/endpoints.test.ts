@@ -128,6 +128,8 @@ for (const store of storeCases()) {
         [{ url: 'http://127.0.0.1/x', event_types: [] }, 'event_types'],
         [{ url: 'http://127.0.0.1/x', event_types: ['*'], secret: 'mine' }, 'secret'],
         [{ event_types: ['*'] }, 'url'],
+        [{ url: 'x\udfff', event_types: ['*'] }, 'url'],
+        [{ url: 'http://127.0.0.1/a b', event_types: ['*'] }, 'url'],
       ] as const) {
         const res = await h.request('POST', '/v1/webhook_endpoints', { key: ws.key, body });
         assert.equal(res.status, 400, JSON.stringify(res.body));

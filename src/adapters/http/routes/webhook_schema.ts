@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from '../../../app/outbox_webhooks.js';
-import { metadata, text } from '../schemas.js';
+import { isStorableText, metadata, text } from '../schemas.js';
 
 /** Schemas shared by the webhook endpoint endpoints. */
 
@@ -21,6 +21,8 @@ export const endpointUrl = z
   .string()
   .min(1, 'must not be empty')
   .max(2048, 'must be at most 2048 characters')
+  .refine(isStorableText, 'must not contain NUL characters or unpaired UTF-16 surrogates')
+  .refine((u) => !/[\s\p{Cc}]/u.test(u), 'must not contain spaces or control characters')
   .describe('The https URL deliveries are POSTed to; it may not resolve to a private address');
 
 export const endpointFields = {
