@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { currency, identifier, metadata, positiveAmountMinor, text, timestamp } from '../schemas.js';
+import {
+  currency,
+  errorEnvelope,
+  identifier,
+  metadata,
+  positiveAmountMinor,
+  text,
+  timestamp,
+} from '../schemas.js';
 
 /** Schemas shared by the ledger endpoints: inputs (validation) and outputs (OpenAPI). */
 
@@ -53,24 +61,12 @@ export const amount = positiveAmountMinor.describe(
 
 export { currency, identifier, metadata };
 
-/**
- * The error envelope of the ledger endpoints. It keeps the machine-readable facts an error carries
- * beside its message (e.g. `available` and `requested` on insufficient_balance), which a closed
- * object schema would strip from the response.
- */
-const ledgerError = z
-  .object({
-    error: z.looseObject({
-      type: z.string(),
-      code: z.string(),
-      message: z.string(),
-      param: z.string().nullable(),
-      request_id: z.string(),
-    }),
-  })
-  .meta({ id: 'LedgerError' });
-
-export const ledgerErrors = { 400: ledgerError, 401: ledgerError, 404: ledgerError, 409: ledgerError };
+export const ledgerErrors = {
+  400: errorEnvelope,
+  401: errorEnvelope,
+  404: errorEnvelope,
+  409: errorEnvelope,
+};
 
 const iso = z.string();
 

@@ -15,7 +15,7 @@ import {
   MAX_PERCENT_BPS,
 } from '../../../core/promo/rules.js';
 import { type BoundaryInput, parseDateOnly } from '../../../core/promo/time.js';
-import { amountMinor, currency, identifier, metadata, text } from '../schemas.js';
+import { amountMinor, currency, errorEnvelope, identifier, metadata, text } from '../schemas.js';
 
 /** Schemas shared by the promotion, code and redemption endpoints. */
 
@@ -256,29 +256,12 @@ export function codeEndpointError(reply: FastifyReply, err: unknown): unknown {
   return redemptionCommitError(err) ?? err;
 }
 
-/**
- * The error envelope of the code endpoints keeps the machine-readable facts a rejection carries beside
- * its message (max_redemptions, expires_at, applies_to, retry_after_seconds...), which the shared
- * envelope schema would strip when the answer is serialised.
- */
-const codeErrorEnvelope = z
-  .object({
-    error: z.looseObject({
-      type: z.string(),
-      code: z.string(),
-      message: z.string(),
-      param: z.string().nullable(),
-      request_id: z.string(),
-    }),
-  })
-  .meta({ id: 'CodeError' });
-
 /** The errors a code endpoint may give. */
 export const codeErrors = {
-  400: codeErrorEnvelope,
-  401: codeErrorEnvelope,
-  404: codeErrorEnvelope,
-  409: codeErrorEnvelope,
-  422: codeErrorEnvelope,
-  429: codeErrorEnvelope,
+  400: errorEnvelope,
+  401: errorEnvelope,
+  404: errorEnvelope,
+  409: errorEnvelope,
+  422: errorEnvelope,
+  429: errorEnvelope,
 };

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { REFERRAL_STATUSES } from '../../../core/programs/lifecycle.js';
-import { identifier, text } from '../schemas.js';
+import { errorEnvelope, identifier, text } from '../schemas.js';
 
 /** Schemas shared by the referral program endpoints (responses, and the fields requests share). */
 
@@ -18,28 +18,12 @@ export function publicOrigin(req: FastifyRequest): string {
   return `${req.protocol}://${req.host}`;
 }
 
-/**
- * Error answers of the referral endpoints keep their extra facts (the unmet condition, the rejection
- * reason, every schema error by path), which the common envelope schema would drop.
- */
-const detailedError = z
-  .object({
-    error: z.looseObject({
-      type: z.string(),
-      code: z.string(),
-      message: z.string(),
-      param: z.string().nullable(),
-      request_id: z.string(),
-    }),
-  })
-  .meta({ id: 'ErrorWithDetails' });
-
 export const referralErrors = {
-  400: detailedError,
-  401: detailedError,
-  404: detailedError,
-  409: detailedError,
-  422: detailedError,
+  400: errorEnvelope,
+  401: errorEnvelope,
+  404: errorEnvelope,
+  409: errorEnvelope,
+  422: errorEnvelope,
 };
 
 export const programRef = identifier.describe('The program: its key (e.g. bonus-minutes) or id (prg_...)');
