@@ -1,8 +1,9 @@
 /**
  * The server process the chaos test starts and kills: `perks serve` (the same `serve()` the CLI runs)
  * plus the outbox workers on a pool of their own, with short timeouts so that leases of deliveries
- * interrupted by a kill run out within the test. Once src/main.ts starts the workers itself, the
- * test can start `src/adapters/cli/main.ts serve` instead.
+ * interrupted by a kill run out within the test. `perks serve` starts the same workers itself, but
+ * with production timeouts (15 s per delivery, 30 s per Stripe call) that would make every kill cost
+ * the test that long, so this entry turns them off and starts a set with short ones.
  */
 import { startWorkers } from '../../src/adapters/webhooks/workers.js';
 import { loadConfig } from '../../src/config.js';
