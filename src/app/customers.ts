@@ -195,50 +195,69 @@ export async function ensureCustomer(deps: Deps, tx: Sql, workspaceId: string, e
   return rows[0]!;
 }
 
-export async function customerView(sql: Sql, row: CustomerRow) {
+/**
+ * The API view of customers with their cards and subscriptions, loaded for the whole page in two
+ * queries (one per child table) rather than two per customer.
+ */
+export async function customerViews(sql: Sql, rows: readonly CustomerRow[]) {
+  const workspaceId = rows[0]?.workspace_id;
+  if (workspaceId === undefined) return [];
+  const ids = rows.map((r) => r.id);
   const [cards, subs] = await Promise.all([
-    sql.query<PaymentMethodRow>(
-      'select * from payment_methods where workspace_id = $1 and customer_id = $2 order by attached_at, id',
-      [row.workspace_id, row.id],
+    sql.query<PaymentMethodRow & { customer_id: string }>(
+      `select * from payment_methods where workspace_id = $1 and customer_id = any($2::text[])
+       order by attached_at, id`,
+      [workspaceId, ids],
     ),
-    sql.query<SubscriptionRow>(
-      'select * from subscriptions where workspace_id = $1 and customer_id = $2 order by created_at, id',
-      [row.workspace_id, row.id],
+    sql.query<SubscriptionRow & { customer_id: string }>(
+      `select * from subscriptions where workspace_id = $1 and customer_id = any($2::text[])
+       order by created_at, id`,
+      [workspaceId, ids],
     ),
   ]);
-  return {
-    id: row.id,
-    object: 'customer' as const,
-    external_id: row.external_id,
-    email: row.email,
-    name: row.name,
-    metadata: row.metadata,
-    parent_customer_id: row.parent_customer_id,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-    payment_methods: cards.map((c, i) => ({
-      id: c.id,
-      external_id: c.external_id,
-      fingerprint: c.fingerprint,
-      brand: c.brand,
-      last4: c.last4,
-      attached_at: c.attached_at.toISOString(),
-      first: i === 0,
-    })),
-    subscriptions: subs.map((s) => ({
-      id: s.id,
-      external_id: s.external_id,
-      plan_id: s.plan_id,
-      plan_units: s.plan_units,
-      interval: s.interval,
-      status: s.status,
-      current_period_start: iso(s.current_period_start),
-      current_period_end: iso(s.current_period_end),
-      amount: s.amount,
-      currency: s.currency,
-      canceled_at: iso(s.canceled_at),
-    })),
-  };
+  return rows.map((row) => {
+    const own = cards.filter((c) => c.customer_id === row.id);
+    return {
+      id: row.id,
+      object: 'customer' as const,
+      external_id: row.external_id,
+      email: row.email,
+      name: row.name,
+      metadata: row.metadata,
+      parent_customer_id: row.parent_customer_id,
+      created_at: row.created_at.toISOString(),
+      updated_at: row.updated_at.toISOString(),
+      payment_methods: own.map((c, i) => ({
+        id: c.id,
+        external_id: c.external_id,
+        fingerprint: c.fingerprint,
+        brand: c.brand,
+        last4: c.last4,
+        attached_at: c.attached_at.toISOString(),
+        first: i === 0,
+      })),
+      subscriptions: subs
+        .filter((s) => s.customer_id === row.id)
+        .map((s) => ({
+          id: s.id,
+          external_id: s.external_id,
+          plan_id: s.plan_id,
+          plan_units: s.plan_units,
+          interval: s.interval,
+          status: s.status,
+          current_period_start: iso(s.current_period_start),
+          current_period_end: iso(s.current_period_end),
+          amount: s.amount,
+          currency: s.currency,
+          canceled_at: iso(s.canceled_at),
+        })),
+    };
+  });
+}
+
+export async function customerView(sql: Sql, row: CustomerRow) {
+  const [view] = await customerViews(sql, [row]);
+  return view!;
 }
 
 export type CustomerView = Awaited<ReturnType<typeof customerView>>;
@@ -256,6 +275,6 @@ export async function listCustomers(sql: Sql, workspaceId: string, page: Page, e
      order by id desc limit $4`,
     [workspaceId, page.starting_after ?? null, email ?? null, page.limit + 1],
   );
-  const data = await Promise.all(rows.slice(0, page.limit).map((r) => customerView(sql, r)));
+  const data = await customerViews(sql, rows.slice(0, page.limit));
   return { object: 'list' as const, data, has_more: rows.length > page.limit };
 }

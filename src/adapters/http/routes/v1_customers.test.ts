@@ -63,6 +63,30 @@ for (const store of storeCases()) {
       );
     });
 
+    it('lists each customer with its own cards and subscriptions', async () => {
+      const { key } = await h.newWorkspace('cards');
+      for (const [i, team] of ['c0', 'c1'].entries()) {
+        const res = await h.request('POST', '/v1/events', {
+          key,
+          body: {
+            id: `card_${team}`,
+            type: 'card.attached',
+            occurred_at: '2026-01-01T00:00:00Z',
+            data: { customer: team, payment_method: { fingerprint: `fp_${i}` } },
+          },
+        });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+      }
+      const list = await h.request('GET', '/v1/customers', { key });
+      const cards = Object.fromEntries(
+        list.body.data.map((c: { external_id: string; payment_methods: { fingerprint: string }[] }) => [
+          c.external_id,
+          c.payment_methods.map((p) => p.fingerprint),
+        ]),
+      );
+      assert.deepEqual(cards, { c0: ['fp_0'], c1: ['fp_1'] });
+    });
+
     it('links a sub-account to its parent and refuses a cycle', async () => {
       await h.request('POST', '/v1/customers', { body: { external_id: 'parent' } });
       const child = await h.request('POST', '/v1/customers', {
