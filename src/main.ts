@@ -93,6 +93,7 @@ export async function serve(config: Config = loadConfig(), print: (line: string)
           `-H 'content-type: application/json' -d '{"external_id": "team_1", "email": "ops@team1.example"}'`,
       );
       print(`API reference: ${url}/docs`);
+      print(`Dashboard: ${url}/dashboard/ (sign in with the key above)`);
     }
     const server = app;
     const stopWorkers = config.workers ? startBackgroundWork(deps, config, server) : async () => {};

@@ -17,6 +17,7 @@ import { type $ZodType, safeParse } from 'zod/v4/core';
 import type { Deps } from '../../app/ports.js';
 import { ulidFactory } from '../system.js';
 import { authenticate } from '../../app/workspaces.js';
+import { registerDashboard } from './web_assets.js';
 import { isPerksError, PerksError } from '../../core/errors.js';
 import { envelope, fromFastify, fromZod } from './errors.js';
 import { claim, type IdempotencyClaim, requestHash } from './idempotency.js';
@@ -196,6 +197,8 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
         .send({ status: 'not_ready', reason: `the store does not answer: ${(err as Error).message}` });
     }
   });
+
+  await registerDashboard(app);
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const register of routes) register(typed, deps);
