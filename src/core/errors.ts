@@ -17,6 +17,10 @@ export const ERROR_CODES = [
   'api_key_malformed',
   'api_key_invalid',
   'api_key_revoked',
+  'customer_token_missing',
+  'customer_token_malformed',
+  'customer_token_invalid',
+  'customer_token_expired',
   // Idempotency
   'idempotency_key_invalid',
   'idempotency_key_reused',

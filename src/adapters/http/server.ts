@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
@@ -16,13 +17,16 @@ import {
 import { type $ZodType, safeParse } from 'zod/v4/core';
 import type { Deps } from '../../app/ports.js';
 import { ulidFactory } from '../system.js';
-import { authenticate } from '../../app/workspaces.js';
-import { registerDashboard } from './web_assets.js';
+import { AUTH_CACHE_DEFAULT_MS, authenticate } from '../../app/workspaces.js';
+import { verifyCustomerToken } from '../../app/customer_tokens.js';
+import { registerDashboard, registerWidget } from './web_assets.js';
+import { registerWidgetCors } from './cors.js';
 import { isPerksError, PerksError } from '../../core/errors.js';
 import { envelope, fromFastify, fromZod } from './errors.js';
 import { claim, type IdempotencyClaim, requestHash } from './idempotency.js';
 import { createMetrics } from './metrics.js';
 import { routes } from './routes/index.js';
+import { type FastLane, linkFastLane } from './routes/r_code.js';
 import { LIMITS } from './schemas.js';
 
 declare module 'fastify' {
@@ -30,10 +34,16 @@ declare module 'fastify' {
     workspaceId: string;
     idempotency: IdempotencyClaim | undefined;
     bodyHash: string | undefined;
+    /** The customer a customer token names, on routes with `auth: 'customer_token'`; else ''. */
+    customerId: string;
   }
   interface FastifyContextConfig {
     /** Reachable without an API key (health, docs, the OpenAPI document). */
     public?: boolean;
+    /** Authenticated with a customer token (the widget endpoints) instead of a secret key. */
+    auth?: 'customer_token';
+    /** The answer is a credential: it is not stored for Idempotency-Key replays. */
+    credentialResponse?: boolean;
   }
 }
 
@@ -43,6 +53,8 @@ export interface ServerOptions {
   ready?: () => Promise<string | undefined>;
   /** Called for every route as it is registered (including HEAD twins); tests enumerate the API with it. */
   onRoute?: (route: RouteOptions) => void;
+  /** How long an API key lookup is trusted (PERKS_AUTH_CACHE_MS); 0 asks the store on every request. */
+  authCacheMs?: number;
 }
 
 /**
@@ -72,10 +84,31 @@ function deeperThan(value: unknown, max: number): boolean {
 
 export async function buildServer(deps: Deps, options: ServerOptions = {}): Promise<FastifyInstance> {
   const ulid = ulidFactory();
+  const requestId = () => `req_${ulid()}`;
+  // Set once the routes are registered; until then every request goes to the framework.
+  const lane: { answer?: FastLane } = {};
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: LIMITS.bodyBytes,
-    genReqId: () => `req_${ulid()}`,
+    genReqId: requestId,
+    // The server Fastify would create, with Fastify's timeouts, plus a lane for referral links that
+    // answers before the framework (see linkFastLane). Once the server stops listening, every request
+    // goes to Fastify, which answers it as closing.
+    serverFactory: (handler, options) => {
+      const opts = options as Record<
+        'keepAliveTimeout' | 'requestTimeout' | 'connectionTimeout' | 'maxRequestsPerSocket',
+        number
+      >;
+      const server = createServer((req, res) => {
+        if (lane.answer && server.listening && lane.answer(req, res, requestId)) return;
+        handler(req, res);
+      });
+      server.keepAliveTimeout = opts.keepAliveTimeout;
+      server.requestTimeout = opts.requestTimeout;
+      server.setTimeout(opts.connectionTimeout);
+      if (opts.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = opts.maxRequestsPerSocket;
+      return server;
+    },
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // The router rejects some URLs before any hook runs; they still get the envelope and a request id.
@@ -110,15 +143,25 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
   app.decorateRequest('workspaceId', '');
   app.decorateRequest('idempotency', undefined);
   app.decorateRequest('bodyHash', undefined);
+  app.decorateRequest('customerId', '');
 
   const metrics = createMetrics();
+  const authCacheMs = options.authCacheMs ?? AUTH_CACHE_DEFAULT_MS;
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('request-id', req.id);
     const url = req.routeOptions.url;
-    if (req.routeOptions.config?.public || !url?.startsWith('/v1/')) return;
-    req.workspaceId = await authenticate(deps.db, req.headers.authorization);
+    const config = req.routeOptions.config;
+    if (config?.public || !url?.startsWith('/v1/')) return;
+    if (config?.auth === 'customer_token') {
+      const claims = await verifyCustomerToken(deps, req.headers.authorization);
+      req.workspaceId = claims.workspace_id;
+      req.customerId = claims.customer_id;
+      return;
+    }
+    req.workspaceId = await authenticate(deps, req.headers.authorization, authCacheMs);
   });
+  registerWidgetCors(app);
   app.addHook('preValidation', async (req) => {
     if (req.body !== undefined && deeperThan(req.body, MAX_BODY_DEPTH)) {
       throw new PerksError(
@@ -127,11 +170,14 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
         'body',
       );
     }
-    if (req.method === 'POST' && req.headers['idempotency-key'] !== undefined)
-      req.bodyHash = requestHash(req);
+    if (req.method === 'POST' && req.headers['idempotency-key'] !== undefined) {
+      // Keys are kept per workspace; on customer-token routes the customer is part of the request,
+      // so one customer's key can never replay another customer's answer.
+      req.bodyHash = req.customerId ? `${req.customerId}:${requestHash(req)}` : requestHash(req);
+    }
   });
   app.addHook('preHandler', async (req, reply) => {
-    if (req.bodyHash === undefined || !req.workspaceId) return;
+    if (req.bodyHash === undefined || !req.workspaceId || req.routeOptions.config?.credentialResponse) return;
     req.idempotency = await claim(deps, req, reply, req.workspaceId, req.bodyHash);
     if (reply.sent) return reply;
   });
@@ -169,7 +215,16 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
           'Referral programs, promo codes and account credits. Authenticate with `Authorization: Bearer sk_...`. ' +
           'Every POST accepts an `Idempotency-Key` header.',
       },
-      components: { securitySchemes: { secretKey: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          secretKey: { type: 'http', scheme: 'bearer' },
+          customerToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A customer token (ct_...) from POST /v1/customer_tokens; the widget endpoints only',
+          },
+        },
+      },
       security: [{ secretKey: [] }],
     },
     transform: jsonSchemaTransform,
@@ -199,8 +254,16 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
   });
 
   await registerDashboard(app);
+  await registerWidget(app);
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const register of routes) register(typed, deps);
+  const links = linkFastLane(deps);
+  lane.answer = (req, res, id) => {
+    const started = performance.now();
+    if (!links(req, res, id)) return false;
+    metrics.observe('GET', '/r/:code', 302, performance.now() - started);
+    return true;
+  };
   return app;
 }

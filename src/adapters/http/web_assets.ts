@@ -1,8 +1,11 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PerksError } from '../../core/errors.js';
 
 /**
  * The built web surfaces (`npm run build` writes them to web/dist/). The same path works from
@@ -63,4 +66,54 @@ export async function registerDashboard(app: FastifyInstance): Promise<void> {
     reply.header('cache-control', 'no-cache');
     return reply.sendFile('index.html', root);
   }
+}
+
+/** Where the embeddable referral widget is served, and its file in the build. */
+export const WIDGET_PATH = '/widget/perks-referral.js';
+export const WIDGET_FILE = path.join(WEB_DIST, 'widget', 'perks-referral.js');
+
+/**
+ * Serves the referral widget script to any origin: the product's pages load it with a script tag,
+ * so it carries `cross-origin-resource-policy: cross-origin` and `access-control-allow-origin: *`
+ * (a module script is fetched in CORS mode). The name does not change between releases, so it is
+ * cached briefly and revalidated by ETag. It is read and gzipped once per build, not per request.
+ */
+export async function registerWidget(app: FastifyInstance): Promise<void> {
+  let cached: { mtime_ms: number; etag: string; raw: Buffer; gzip: Buffer } | undefined;
+  const load = () => {
+    const stat = statSync(WIDGET_FILE, { throwIfNoEntry: false });
+    if (!stat) return undefined;
+    if (cached?.mtime_ms !== stat.mtimeMs) {
+      const raw = readFileSync(WIDGET_FILE);
+      const etag = `"${createHash('sha256').update(raw).digest('base64url').slice(0, 27)}"`;
+      cached = { mtime_ms: stat.mtimeMs, etag, raw, gzip: gzipSync(raw, { level: 9 }) };
+    }
+    return cached;
+  };
+
+  app.get(WIDGET_PATH, { schema: { hide: true } }, async (req, reply) => {
+    const file = load();
+    if (!file) {
+      throw new PerksError(
+        'service_unavailable',
+        'the widget is not built: run `npm run build` (npm ci and npm install do it), then restart Perks',
+      );
+    }
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=600')
+      .header('etag', file.etag)
+      .header('vary', 'accept-encoding')
+      .header('access-control-allow-origin', '*')
+      .header('cross-origin-resource-policy', 'cross-origin')
+      .header('x-content-type-options', 'nosniff');
+    const seen = req.headers['if-none-match'];
+    if (seen && seen.split(',').some((t) => t.trim().replace(/^W\//, '') === file.etag)) {
+      return reply.code(304).send();
+    }
+    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      return reply.header('content-encoding', 'gzip').send(file.gzip);
+    }
+    return reply.send(file.raw);
+  });
 }

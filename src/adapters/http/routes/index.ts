@@ -18,6 +18,7 @@ import v1CustomersBalances from './v1_customers_balances.js';
 import v1CustomersConsumptionsCreate from './v1_customers_consumptions_create.js';
 import v1CustomersGrantsCreate from './v1_customers_grants_create.js';
 import v1CustomersLedger from './v1_customers_ledger.js';
+import v1CustomersGrantsList from './v1_customers_grants_list.js';
 import v1CustomersReversalsCreate from './v1_customers_reversals_create.js';
 import v1InvoicesSettle from './v1_invoices_settle.js';
 import v1InvoicesVoid from './v1_invoices_void.js';
@@ -59,6 +60,9 @@ import v1ProgramsVersionsList from './v1_programs_versions_list.js';
 import v1ReferralsCreate from './v1_referrals_create.js';
 import v1ReferralsReassign from './v1_referrals_reassign.js';
 import v1ReferralsRetrieve from './v1_referrals_retrieve.js';
+import v1ReferralsList from './v1_referrals_list.js';
+import v1AuditLogList from './v1_audit_log_list.js';
+import v1StatsOverview from './v1_stats_overview.js';
 import v1StripeWebhook from './v1_stripe_webhook.js';
 import v1StripeSettingsRetrieve from './v1_stripe_settings_retrieve.js';
 import v1StripeSettingsUpdate from './v1_stripe_settings_update.js';
@@ -76,6 +80,10 @@ import v1WebhookEndpointsRotateSecret from './v1_webhook_endpoints_rotate_secret
 import v1WebhookEndpointsEnable from './v1_webhook_endpoints_enable.js';
 import v1WebhookEndpointsDeliveries from './v1_webhook_endpoints_deliveries.js';
 import v1WebhookEndpointsReplay from './v1_webhook_endpoints_replay.js';
+import v1CustomerTokensCreate from './v1_customer_tokens_create.js';
+import v1WidgetReferral from './v1_widget_referral.js';
+import v1WidgetPayoutsCreate from './v1_widget_payouts_create.js';
+import v1WebhookEndpointsDisable from './v1_webhook_endpoints_disable.js';
 
 export type Api = FastifyInstance<
   RawServerDefault,
@@ -100,6 +108,7 @@ export const routes: RegisterRoute[] = [
   v1CustomersConsumptionsCreate,
   v1CustomersGrantsCreate,
   v1CustomersLedger,
+  v1CustomersGrantsList,
   v1CustomersReversalsCreate,
   v1InvoicesSettle,
   v1InvoicesVoid,
@@ -141,6 +150,9 @@ export const routes: RegisterRoute[] = [
   v1ReferralsCreate,
   v1ReferralsReassign,
   v1ReferralsRetrieve,
+  v1ReferralsList,
+  v1AuditLogList,
+  v1StatsOverview,
   v1StripeWebhook,
   v1StripeSettingsRetrieve,
   v1StripeSettingsUpdate,
@@ -158,4 +170,8 @@ export const routes: RegisterRoute[] = [
   v1WebhookEndpointsEnable,
   v1WebhookEndpointsDeliveries,
   v1WebhookEndpointsReplay,
+  v1WebhookEndpointsDisable,
+  v1CustomerTokensCreate,
+  v1WidgetReferral,
+  v1WidgetPayoutsCreate,
 ];
