@@ -1,3 +1,5 @@
+import { AUTH_CACHE_DEFAULT_MS } from './app/workspaces.js';
+
 /** Every setting Perks reads, with its default. The README lists the same table. */
 export interface Config {
   port: number;
@@ -12,6 +14,11 @@ export interface Config {
   webhooksAllowPrivate: PrivateAddressPolicy;
   /** Whether `perks serve` runs the outbox workers (webhook deliveries, Stripe calls) in its process. */
   workers: boolean;
+  /**
+   * How long an API key lookup is trusted before the store is asked again; 0 asks every time. Unset
+   * (a config built in code) means the default, as for an unset variable.
+   */
+  authCacheMs?: number;
 }
 
 export type PrivateAddressPolicy = 'none' | 'loopback' | 'all';
@@ -57,5 +64,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stripeApiBase: apiBase(env.STRIPE_API_BASE),
     webhooksAllowPrivate: privatePolicy(env.PERKS_WEBHOOKS_ALLOW_PRIVATE),
     workers: env.PERKS_WORKERS !== 'false' && env.PERKS_WORKERS !== '0',
+    authCacheMs: int('PERKS_AUTH_CACHE_MS', env.PERKS_AUTH_CACHE_MS, AUTH_CACHE_DEFAULT_MS, 0, 60_000),
   };
 }

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PerksError } from '../core/errors.js';
 import { blockedFor, FAILURE_LIMITS, type FailureCount, type FailureScope } from '../core/promo/guessing.js';
-import { findCustomer } from './customers.js';
-import type { Deps, Sql } from './ports.js';
+import type { Deps } from './ports.js';
 
 /**
  * Counters of failed validate/redeem attempts, kept in the database so every server process shares
@@ -54,22 +53,10 @@ export function assertNotBlocked(facts: FailureFacts, now: Date): void {
   }
 }
 
-async function bump(sql: Sql, workspaceId: string, scope: FailureScope, subject: string, now: Date) {
-  const windowStart = new Date(now.getTime() - FAILURE_LIMITS[scope].window_ms);
-  await sql.query(
-    `insert into promotion_failures (workspace_id, scope, subject, failures, window_started_at)
-     values ($1, $2, $3, 1, $4)
-     on conflict (workspace_id, scope, subject) do update set
-       failures = case when promotion_failures.window_started_at <= $5 then 1 else promotion_failures.failures + 1 end,
-       window_started_at = case when promotion_failures.window_started_at <= $5 then $4
-         else promotion_failures.window_started_at end`,
-    [workspaceId, scope, subject, now, windowStart],
-  );
-}
-
 /**
- * Counts one failed attempt against the customer (when it exists) and the client IP. Runs after the
- * request's transaction has rolled back, as statements of its own, so the count survives the rollback.
+ * Counts one failed attempt against the customer (when it exists) and the client IP, in one statement.
+ * Runs after the request's transaction has rolled back, on its own, so the count survives the
+ * rollback. Each counter starts a new window when its previous one is over.
  */
 export async function recordFailure(
   deps: Deps,
@@ -78,9 +65,20 @@ export async function recordFailure(
   ip: string | undefined,
 ): Promise<void> {
   const now = deps.clock.now();
-  const customer = await findCustomer(deps.db, workspaceId, customerRef);
-  if (customer) await bump(deps.db, workspaceId, 'customer', customer.id, now);
-  if (ip) await bump(deps.db, workspaceId, 'ip', ipSubject(ip), now);
+  const windowStart = (scope: FailureScope) => new Date(now.getTime() - FAILURE_LIMITS[scope].window_ms);
+  await deps.db.query(
+    `insert into promotion_failures as f (workspace_id, scope, subject, failures, window_started_at)
+     (select $1, 'customer', c.id, 1, $3::timestamptz from customers c
+       where c.workspace_id = $1 and (c.id = $2 or c.external_id = $2) order by (c.id = $2) desc limit 1)
+     union all
+     select $1, 'ip', $4::text, 1, $3::timestamptz where $4::text is not null
+     on conflict (workspace_id, scope, subject) do update set
+       failures = case when f.window_started_at <= (case f.scope when 'customer' then $5 else $6 end)::timestamptz
+         then 1 else f.failures + 1 end,
+       window_started_at = case when f.window_started_at <= (case f.scope when 'customer' then $5 else $6 end)::timestamptz
+         then excluded.window_started_at else f.window_started_at end`,
+    [workspaceId, customerRef, now, ip ? ipSubject(ip) : null, windowStart('customer'), windowStart('ip')],
+  );
 }
 
 /**

@@ -8,8 +8,10 @@ import {
   type Rejection,
 } from '../core/promo/rules.js';
 import { requireCustomer } from './customers.js';
+import { emitWebhookEvent, subscribes, type WebhookSubscriber } from './outbox_webhooks.js';
 import type { Deps, Sql } from './ports.js';
 import { assertNotBlocked, ipSubject } from './promo_failures.js';
+import { type RedemptionWrite, takeRedemption, writeRedemption } from './promo_redemption_writes.js';
 import { type PromotionTermsRow, termsOf } from './promo_promotions.js';
 
 /**
@@ -17,10 +19,16 @@ import { type PromotionTermsRow, termsOf } from './promo_promotions.js';
  *
  * A redemption reads its facts in one call (promo_redemption_facts), asks the core whether the code
  * may be redeemed, then writes in one call (promo_redeem) that enforces the customer's and the
- * subscription's limits again with conditional writes; the promotion's and the code's counters are
- * taken by a trigger deferred to COMMIT, so the row every redemption of a popular code contends on is
- * locked for the commit alone. Locks are taken in one order (customer's uses, subscription slot,
- * promotion counter, code counter), which void follows too.
+ * subscription's limits again with conditional writes, raising when one is reached; the promotion's
+ * and the code's counters are taken by a trigger deferred to COMMIT, so the row every redemption of a
+ * popular code contends on is locked for the commit alone. Locks are taken in one order (customer's
+ * uses, subscription slot, promotion counter, code counter), which void follows too.
+ *
+ * Each read is one statement and sees a fresh snapshot (READ COMMITTED) whether or not it runs inside
+ * a transaction, and every limit is enforced again by the write, so a redemption without an enclosing
+ * transaction (`redeemCodeStandalone`) reads its facts on their own and needs a transaction only
+ * around its write and the webhook it emits: two round trips to the database in all, the second
+ * shared with the redemptions accepted while the workspace's previous write was in flight.
  */
 
 export interface RedeemInput {
@@ -75,6 +83,8 @@ interface FactsRow extends PromotionTermsRow {
   cust_window: Date | null;
   ip_failures: number | null;
   ip_window: Date | null;
+  /** The workspace's webhook endpoints, enabled or not, to tell whether one listens. */
+  webhook_endpoints: WebhookSubscriber[];
 }
 
 /** Where a rejection points in the request. */
@@ -113,7 +123,7 @@ type Evaluation = { facts: FactsRow; customerId: string; slotKey: string } & (
  */
 async function evaluate(
   deps: Deps,
-  tx: Sql,
+  sql: Sql,
   workspaceId: string,
   input: RedeemInput,
   ip: string | undefined,
@@ -121,7 +131,7 @@ async function evaluate(
   const normal = normalizeCode(input.code);
   // A malformed code is looked up as "no code" so it is answered exactly like an unknown one.
   const code = normal.ok ? normal.code : null;
-  const [facts] = await tx.query<FactsRow>('select * from promo_redemption_facts($1, $2, $3, $4, $5)', [
+  const [facts] = await sql.query<FactsRow>('select * from promo_redemption_facts($1, $2, $3, $4, $5)', [
     workspaceId,
     input.customer,
     code,
@@ -222,15 +232,18 @@ export interface ValidationView {
   error: { code: Rejection; message: string; param: string } | null;
 }
 
-/** The dry run: the same checks as a redemption, and nothing written. */
+/**
+ * The dry run: the same checks as a redemption, and nothing written. One statement, so `sql` may be
+ * the store itself or a transaction (an idempotent request's).
+ */
 export async function validateCode(
   deps: Deps,
-  tx: Sql,
+  sql: Sql,
   workspaceId: string,
   input: RedeemInput,
   ip: string | undefined,
 ): Promise<ValidationView> {
-  const ev = await evaluate(deps, tx, workspaceId, input, ip);
+  const ev = await evaluate(deps, sql, workspaceId, input, ip);
   if (!ev.ok) {
     const { reason, message } = ev.decision;
     return {
@@ -255,17 +268,13 @@ export async function validateCode(
   };
 }
 
-/** What promo_redeem reports: 1 for each limit that took the use, 0 for the one that refused it. */
-interface WriteResult {
-  uses_ok: number;
-  slot_ok: number | null;
-}
-
 /**
- * Redeems a code: the same checks as validate, then one statement that takes the customer's use and
- * the subscription's slot and records the redemption. The code's and the promotion's counters are
- * taken when the transaction commits (a deferred trigger), so a commit can fail with a limit reached:
- * `redemptionCommitError` turns that failure into code_exhausted. Any refusal rolls everything back.
+ * Redeems a code in the caller's transaction (an idempotent request's, or a Stripe event's): the same
+ * checks as validate, then one statement that takes the customer's use and the subscription's slot and
+ * records the redemption, and the `promotion_code.redeemed` webhook. The code's and the promotion's
+ * counters are taken when the transaction commits (a deferred trigger), so a commit can fail with a
+ * limit reached: `redemptionLimitError` turns that failure into code_exhausted. Any refusal rolls
+ * everything back.
  */
 export async function redeemCode(
   deps: Deps,
@@ -274,15 +283,39 @@ export async function redeemCode(
   input: RedeemInput,
   ip: string | undefined,
 ): Promise<RedemptionView> {
-  const ev = await evaluate(deps, tx, workspaceId, input, ip);
+  return redeem(deps, workspaceId, input, ip, tx);
+}
+
+/**
+ * Redeems a code outside any transaction of the caller's, in two round trips: the facts, then the
+ * write as one statement, which is a transaction of its own (its counters are taken at its end) and
+ * may carry other redemptions of the workspace accepted meanwhile (promo_redemption_writes.ts). Only
+ * when a webhook endpoint listens does the write get a transaction around it and the webhook.
+ */
+export async function redeemCodeStandalone(
+  deps: Deps,
+  workspaceId: string,
+  input: RedeemInput,
+  ip: string | undefined,
+): Promise<RedemptionView> {
+  return redeem(deps, workspaceId, input, ip, undefined);
+}
+
+async function redeem(
+  deps: Deps,
+  workspaceId: string,
+  input: RedeemInput,
+  ip: string | undefined,
+  tx: Sql | undefined,
+): Promise<RedemptionView> {
+  const ev = await evaluate(deps, tx ?? deps.db, workspaceId, input, ip);
   if (!ev.ok) throw rejectionError(ev.decision);
   const { facts, customerId, slotKey, decision, found } = ev;
-  const { promotionId, codeId } = found;
   const row: RedemptionRow = {
     workspace_id: workspaceId,
     id: deps.ids.id('redm'),
-    promotion_id: promotionId,
-    promotion_code_id: codeId,
+    promotion_id: found.promotionId,
+    promotion_code_id: found.codeId,
     code: found.code,
     customer_id: customerId,
     subscription_id: input.subscription ?? null,
@@ -295,106 +328,96 @@ export async function redeemCode(
     completed_at: null,
     voided_at: null,
   };
-  const [result] = await tx.query<WriteResult>(
-    'select * from promo_redeem($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)',
-    [
-      workspaceId,
-      promotionId,
-      customerId,
-      facts.max_per_customer,
-      slotKey,
-      facts.stackable ? 0 : 1,
-      codeId,
-      row.id,
-      row.code,
-      row.subscription_id,
-      row.stackable,
-      row.periods_total,
-      row.applies_from,
-      JSON.stringify(row.metadata),
-      row.redeemed_at,
-      facts.cust_failures !== null,
-    ],
-  );
-  if (!result || result.uses_ok !== 1 || result.slot_ok !== 1) throw rejectionError(raceLoser(facts, result));
-  return redemptionView(row, 0);
-}
-
-/** Which limit a concurrent redemption reached first, from what promo_redeem reports. */
-function raceLoser(facts: FactsRow, row: WriteResult | undefined): Rejected {
-  if (!row || row.uses_ok === 0) {
-    return {
-      ok: false,
-      reason: 'code_already_used_by_customer',
-      message: 'this customer has already used this promotion',
-      details: { max_per_customer: facts.max_per_customer },
-    };
-  }
-  return {
-    ok: false,
-    reason: 'subscription_already_has_promotion',
-    message: 'this subscription already has a promotion; only stackable promotions combine',
+  const view = redemptionView(row, 0);
+  const write: RedemptionWrite = {
+    workspace_id: workspaceId,
+    promotion_id: row.promotion_id,
+    customer_id: customerId,
+    max_per_customer: facts.max_per_customer,
+    slot_key: slotKey,
+    exclusive: row.stackable ? 0 : 1,
+    promotion_code_id: row.promotion_code_id,
+    id: row.id,
+    code: row.code,
+    subscription_id: row.subscription_id,
+    stackable: row.stackable,
+    periods_total: row.periods_total,
+    applies_from: row.applies_from,
+    metadata: row.metadata,
+    redeemed_at: row.redeemed_at,
+    clear_failures: facts.cust_failures !== null,
   };
+  // When no endpoint subscribes there is nothing to emit, and without a caller's transaction the
+  // write is a statement of its own. Read with the facts, the endpoints are as current as the ones
+  // emitWebhookEvent would read: each statement sees what was committed when it started.
+  const listening = facts.webhook_endpoints.some((e) => subscribes(e, 'promotion_code.redeemed'));
+  const tell = (sql: Sql) => emitWebhookEvent(deps, sql, workspaceId, 'promotion_code.redeemed', view);
+  try {
+    if (!tx) await writeRedemption(deps, write, listening ? tell : undefined);
+    else {
+      await takeRedemption(tx, write);
+      if (listening) await tell(tx);
+    }
+  } catch (err) {
+    throw redemptionLimitError(err) ?? err;
+  }
+  return view;
 }
 
 /**
- * The typed answer for a redemption whose COMMIT failed because the code's or the promotion's limit
- * was reached by concurrent redemptions (SQLSTATE PRX01/PRX02 from promo_take_redemption_use), or
- * undefined for any other failure.
+ * The typed answer for a redemption refused by the database because a concurrent redemption reached a
+ * limit first, or undefined for any other failure. The SQLSTATEs come from promo_redeem (PRX03 the
+ * customer's limit, PRX04 the subscription's slot) and, at commit, from promo_take_redemption_use
+ * (PRX01 the promotion's limit, PRX02 the code's); the detail carries the limit.
  */
-export function redemptionCommitError(err: unknown): PerksError | undefined {
+export function redemptionLimitError(err: unknown): PerksError | undefined {
   const e = err as { code?: unknown; detail?: unknown } | null;
-  if (!e || (e.code !== 'PRX01' && e.code !== 'PRX02')) return undefined;
-  const max = Number(e.detail);
-  const what = e.code === 'PRX01' ? 'promotion' : 'code';
-  return rejectionError({
-    ok: false,
-    reason: 'code_exhausted',
-    message: `this ${what} has reached its limit of ${max} redemptions`,
-    details: { max_redemptions: max },
-  });
+  switch (e?.code) {
+    case 'PRX01':
+    case 'PRX02': {
+      const max = Number(e.detail);
+      const what = e.code === 'PRX01' ? 'promotion' : 'code';
+      return rejectionError({
+        ok: false,
+        reason: 'code_exhausted',
+        message: `this ${what} has reached its limit of ${max} redemptions`,
+        details: { max_redemptions: max },
+      });
+    }
+    case 'PRX03':
+      return rejectionError({
+        ok: false,
+        reason: 'code_already_used_by_customer',
+        message: 'this customer has already used this promotion',
+        details: { max_per_customer: Number(e.detail) },
+      });
+    case 'PRX04':
+      return rejectionError({
+        ok: false,
+        reason: 'subscription_already_has_promotion',
+        message: 'this subscription already has a promotion; only stackable promotions combine',
+      });
+    default:
+      return undefined;
+  }
 }
 
 /**
  * Voids a redemption and gives its use back (code and promotion counts, the customer's uses, the
- * subscription's slot), taking the same locks in the same order as a redemption. Voiding twice
- * answers the voided redemption again. Discounts already applied to invoices stay on them.
+ * subscription's slot) in one statement, taking the same locks in the same order as a redemption, and
+ * emits `redemption.voided`. Voiding twice answers the voided redemption again and emits nothing.
+ * Discounts already applied to invoices stay on them.
  */
 export async function voidRedemption(deps: Deps, tx: Sql, workspaceId: string, id: string) {
-  const [r] = await tx.query<RedemptionRow>(
-    'select * from redemptions where workspace_id = $1 and id = $2 for update',
-    [workspaceId, id],
+  const [r] = await tx.query<RedemptionRow & { voided_now: boolean; periods_applied: number }>(
+    `select (v.redemption).*, v.voided_now, v.periods_applied
+     from promo_void_redemption($1, $2, $3) as v`,
+    [workspaceId, id, deps.clock.now()],
   );
   if (!r) throw new PerksError('resource_not_found', `no redemption '${id}'`, 'id');
-  if (r.voided_at) return redemptionView(r, await periodsApplied(tx, workspaceId, r.id));
-  const now = deps.clock.now();
-  const [voided] = await tx.query<RedemptionRow>(
-    'update redemptions set voided_at = $3 where workspace_id = $1 and id = $2 returning *',
-    [workspaceId, id, now],
-  );
-  await tx.query(
-    `update promotion_customer_uses set uses = uses - 1
-     where workspace_id = $1 and promotion_id = $2 and customer_id = $3`,
-    [workspaceId, r.promotion_id, r.customer_id],
-  );
-  // A completed redemption already gave its slot back when its last invoice was settled.
-  if (!r.completed_at) {
-    await tx.query(
-      `update promotion_slots set active_count = active_count - 1, exclusive_count = exclusive_count - $3
-       where workspace_id = $1 and slot_key = $2`,
-      [workspaceId, r.slot_key, r.stackable ? 0 : 1],
-    );
-  }
-  await tx.query(
-    `update promotions set redeemed_against_limit = redeemed_against_limit - 1
-     where workspace_id = $1 and id = $2 and max_redemptions is not null`,
-    [workspaceId, r.promotion_id],
-  );
-  await tx.query(
-    'update promotion_codes set times_redeemed = times_redeemed - 1 where workspace_id = $1 and id = $2',
-    [workspaceId, r.promotion_code_id],
-  );
-  return redemptionView(voided!, await periodsApplied(tx, workspaceId, r.id));
+  const view = redemptionView(r, r.periods_applied);
+  if (r.voided_now) await emitWebhookEvent(deps, tx, workspaceId, 'redemption.voided', view);
+  return view;
 }
 
 async function periodsApplied(sql: Sql, workspaceId: string, redemptionId: string) {

@@ -123,18 +123,84 @@ export async function listKeys(deps: Deps, workspaceId: string): Promise<ApiKeyV
   return rows.map(keyView);
 }
 
-/** Revoking is permanent and idempotent; the first revocation time is kept. */
+/**
+ * Revoking is permanent and idempotent; the first revocation time is kept. This process forgets the
+ * key's cached lookup at once; other server processes may still accept it for up to their
+ * PERKS_AUTH_CACHE_MS.
+ */
 export async function revokeKey(deps: Deps, keyId: string): Promise<ApiKeyView> {
   const rows = await deps.db.query<ApiKeyRow>(
     'update api_keys set revoked_at = coalesce(revoked_at, $2) where id = $1 returning *',
     [keyId, deps.clock.now()],
   );
   if (rows.length === 0) throw new PerksError('resource_not_found', `no API key '${keyId}'`, 'key');
+  forgetKey(keyId);
   return keyView(rows[0]!);
 }
 
-/** Resolves an `Authorization` header to the one workspace its key reaches. */
-export async function authenticate(sql: Sql, header: string | undefined): Promise<string> {
+/**
+ * How long a server process trusts an API key lookup before asking the store again, by default
+ * (PERKS_AUTH_CACHE_MS). Every request needs its key checked; without this, that check is one more
+ * round trip to the database on every request.
+ */
+export const AUTH_CACHE_DEFAULT_MS = 5_000;
+/** The most lookups kept; beyond it the oldest is dropped (a key only costs a lookup again). */
+const AUTH_CACHE_MAX_ENTRIES = 10_000;
+
+interface CachedKey {
+  keyId: string;
+  workspaceId: string;
+  revokedAt: Date | null;
+  /** The clock's time of the lookup, in ms. */
+  at: number;
+}
+
+/**
+ * Lookups of known keys by hash, shared by every server in the process so that `revokeKey` can drop
+ * a revoked key's entry. Unknown keys are not kept: a guess must not fill the cache, and a key
+ * created later must work at once.
+ */
+const keyCache = new Map<string, CachedKey>();
+
+function forgetKey(keyId: string): void {
+  for (const [hash, entry] of keyCache) if (entry.keyId === keyId) keyCache.delete(hash);
+}
+
+async function lookUpKey(deps: Pick<Deps, 'db' | 'clock'>, secret: string, cacheMs: number) {
+  const hash = hashKey(secret);
+  const now = deps.clock.now().getTime();
+  const cached = keyCache.get(hash);
+  // A clock that moved backwards (tests move theirs) also makes the entry stale.
+  if (cached && now >= cached.at && now - cached.at < cacheMs) return cached;
+  keyCache.delete(hash);
+  const [row] = await deps.db.query<{ id: string; workspace_id: string; revoked_at: Date | null }>(
+    'select id, workspace_id, revoked_at from api_keys where key_hash = $1',
+    [hash],
+  );
+  if (!row) return undefined;
+  const entry: CachedKey = {
+    keyId: row.id,
+    workspaceId: row.workspace_id,
+    revokedAt: row.revoked_at,
+    at: now,
+  };
+  if (cacheMs > 0) {
+    if (keyCache.size >= AUTH_CACHE_MAX_ENTRIES) keyCache.delete(keyCache.keys().next().value!);
+    keyCache.set(hash, entry);
+  }
+  return entry;
+}
+
+/**
+ * Resolves an `Authorization` header to the one workspace its key reaches. A lookup is trusted for
+ * `cacheMs` (0: every request asks the store), so a key revoked by another process keeps working here
+ * for at most that long.
+ */
+export async function authenticate(
+  deps: Pick<Deps, 'db' | 'clock'>,
+  header: string | undefined,
+  cacheMs: number = AUTH_CACHE_DEFAULT_MS,
+): Promise<string> {
   if (!header) {
     throw new PerksError('api_key_missing', 'no API key: send `Authorization: Bearer sk_...`');
   }
@@ -145,14 +211,10 @@ export async function authenticate(sql: Sql, header: string | undefined): Promis
       'the Authorization header must be `Bearer ` followed by a secret key (sk_ and 43 letters or digits)',
     );
   }
-  const rows = await sql.query<{ workspace_id: string; revoked_at: Date | null }>(
-    'select workspace_id, revoked_at from api_keys where key_hash = $1',
-    [hashKey(match[1]!)],
-  );
-  const row = rows[0];
-  if (!row) throw new PerksError('api_key_invalid', 'this API key is not known');
-  if (row.revoked_at) {
-    throw new PerksError('api_key_revoked', `this API key was revoked at ${row.revoked_at.toISOString()}`);
+  const key = await lookUpKey(deps, match[1]!, cacheMs);
+  if (!key) throw new PerksError('api_key_invalid', 'this API key is not known');
+  if (key.revokedAt) {
+    throw new PerksError('api_key_revoked', `this API key was revoked at ${key.revokedAt.toISOString()}`);
   }
-  return row.workspace_id;
+  return key.workspaceId;
 }

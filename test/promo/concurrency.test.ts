@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { redeemCode, redemptionCommitError } from '../../src/app/promo_redemptions.js';
+import { redeemCode, redemptionLimitError } from '../../src/app/promo_redemptions.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { storeCases } from '../helpers/stores.js';
 import { createCode, createPromotion, errorCode, redeem, seedCustomers } from './helpers.js';
@@ -134,7 +134,7 @@ for (const store of storeCases()) {
             () => undefined,
             (err: unknown) => err,
           );
-        assert.equal(redemptionCommitError(failure)?.code, 'code_exhausted');
+        assert.equal(redemptionLimitError(failure)?.code, 'code_exhausted');
         const after = await h.request('GET', `/v1/promotion_codes/${code.id}`);
         assert.equal(after.body.times_redeemed, 0, 'the failed commit kept nothing');
         t.diagnostic('two overlapping transactions are exercised on PostgreSQL');
@@ -171,7 +171,7 @@ for (const store of storeCases()) {
         assert.equal(won.length, 1, label);
         assert.equal(lost.length, 1, label);
         assert.equal((lost[0]!.reason as { code?: string }).code, sqlstate, label);
-        const typed = redemptionCommitError(lost[0]!.reason);
+        const typed = redemptionLimitError(lost[0]!.reason);
         assert.equal(typed?.code, 'code_exhausted', label);
         assert.equal(typed?.details?.max_redemptions, 1, label);
         const [rows] = await h.db.query<{ n: number }>(

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { GuessingBlockedError } from '../../../app/promo_failures.js';
-import { redemptionCommitError } from '../../../app/promo_redemptions.js';
+import { redemptionLimitError } from '../../../app/promo_redemptions.js';
 import {
   GENERATE_MAX_COUNT,
   GENERATED_MAX_LENGTH,
@@ -246,14 +246,14 @@ export const redemption = z
 /**
  * The typed error a code endpoint answers for what its transaction threw: a guessing block becomes 429
  * rate_limited with Retry-After (in seconds, the standard header); a redemption whose commit found a
- * limit reached becomes code_exhausted. Anything else passes through.
+ * limit reached (taken by a concurrent one) becomes the typed refusal. Anything else passes through.
  */
 export function codeEndpointError(reply: FastifyReply, err: unknown): unknown {
   if (err instanceof GuessingBlockedError) {
     reply.header('retry-after', String(err.retryAfterSeconds));
     return err.toPerksError();
   }
-  return redemptionCommitError(err) ?? err;
+  return redemptionLimitError(err) ?? err;
 }
 
 /** The errors a code endpoint may give. */

@@ -1,7 +1,7 @@
 import { isPerksError } from '../../../core/errors.js';
 import { isRejection } from '../../../core/promo/rules.js';
 import { recordFailure } from '../../../app/promo_failures.js';
-import { redeemCode } from '../../../app/promo_redemptions.js';
+import { redeemCode, redeemCodeStandalone } from '../../../app/promo_redemptions.js';
 import { execute } from '../idempotency.js';
 import type { RegisterRoute } from './index.js';
 import { codeEndpointError, codeErrors, redeemBody, redemption } from './promo_schema.js';
@@ -26,6 +26,13 @@ const register: RegisterRoute = (app, deps) => {
     async (req, reply) => {
       const ip = req.body.client_ip ?? req.ip;
       try {
+        // Without an Idempotency-Key there is no response to store with the effects, so the
+        // redemption needs no transaction of the request's: it reads, then writes in one statement.
+        if (!req.idempotency) {
+          const body = await redeemCodeStandalone(deps, req.workspaceId, req.body, ip);
+          reply.code(201);
+          return body;
+        }
         return await execute(deps, req, reply, async (tx) => ({
           status: 201,
           body: await redeemCode(deps, tx, req.workspaceId, req.body, ip),

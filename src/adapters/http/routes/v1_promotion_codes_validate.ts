@@ -22,10 +22,13 @@ const register: RegisterRoute = (app, deps) => {
     async (req, reply) => {
       const ip = req.body.client_ip ?? req.ip;
       try {
-        const result = await execute(deps, req, reply, async (tx) => ({
-          status: 200,
-          body: await validateCode(deps, tx, req.workspaceId, req.body, ip),
-        }));
+        // A dry run is one statement: only an Idempotency-Key needs a transaction to store its answer in.
+        const result = req.idempotency
+          ? await execute(deps, req, reply, async (tx) => ({
+              status: 200,
+              body: await validateCode(deps, tx, req.workspaceId, req.body, ip),
+            }))
+          : await validateCode(deps, deps.db, req.workspaceId, req.body, ip);
         if (!result.valid) await recordFailure(deps, req.workspaceId, req.body.customer, ip);
         return result;
       } catch (err) {

@@ -1,0 +1,174 @@
+import type { Db, Deps, Sql } from './ports.js';
+
+/**
+ * Writing accepted redemptions. A redemption's write is one statement (promo_redeem), which raises
+ * when a limit taken by a concurrent redemption refuses it (SQLSTATE PRX01 to PRX04).
+ *
+ * Without a caller's transaction, writes are also grouped: while a workspace's writes are in flight
+ * (MAX_IN_FLIGHT), the redemptions accepted meanwhile wait, and go together in the next statement
+ * (promo_redeem_many), one commit for all of them. A popular code's row is then locked once per group
+ * instead of once per redemption, and a busy server sends one statement where it would send many. A
+ * group is all or nothing: when any of its redemptions is refused (or the group fails for any
+ * reason), each is written again on its own, so every request gets the answer it would have had
+ * alone.
+ */
+
+/** What promo_redeem takes for one redemption. */
+export interface RedemptionWrite {
+  workspace_id: string;
+  promotion_id: string;
+  customer_id: string;
+  max_per_customer: number;
+  slot_key: string;
+  /** 1 when the promotion is not stackable: it needs the slot to itself. */
+  exclusive: 0 | 1;
+  promotion_code_id: string;
+  id: string;
+  code: string;
+  subscription_id: string | null;
+  stackable: boolean;
+  periods_total: number | null;
+  applies_from: Date | null;
+  metadata: Record<string, string>;
+  redeemed_at: Date;
+  /** Whether the customer has a failure count that this success ends. */
+  clear_failures: boolean;
+}
+
+/** What else commits with a redemption, e.g. its webhook; run in the write's transaction. */
+export type WithWrite = (tx: Sql) => Promise<unknown>;
+
+/** Redemptions written in one statement at most; more wait for the next one. */
+export const MAX_GROUP = 64;
+
+/** Writes one redemption in the caller's transaction (or, given the store, as a transaction of its own). */
+export async function takeRedemption(sql: Sql, w: RedemptionWrite): Promise<void> {
+  await sql.query(
+    'select promo_redeem($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)',
+    [
+      w.workspace_id,
+      w.promotion_id,
+      w.customer_id,
+      w.max_per_customer,
+      w.slot_key,
+      w.exclusive,
+      w.promotion_code_id,
+      w.id,
+      w.code,
+      w.subscription_id,
+      w.stackable,
+      w.periods_total,
+      w.applies_from,
+      JSON.stringify(w.metadata),
+      w.redeemed_at,
+      w.clear_failures,
+    ],
+  );
+}
+
+interface Pending {
+  write: RedemptionWrite;
+  withWrite: WithWrite | undefined;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Writes in flight at once per workspace; further redemptions wait for one of them to finish. Two, so
+ * that one slow commit does not hold up the workspace, and so that a group's inserts overlap the
+ * commit of the group before it (on a popular code, the part that holds its row lock).
+ */
+export const MAX_IN_FLIGHT = 2;
+
+interface Lane {
+  waiting: Pending[];
+  inFlight: number;
+}
+
+/**
+ * Redemptions waiting for their workspace's writes in flight, per store (tests run several in one
+ * process), by workspace and by whether they need a transaction. A key is present exactly while a
+ * write for it is in flight.
+ */
+const lanesByStore = new WeakMap<Db, Map<string, Lane>>();
+
+/**
+ * Writes a redemption, and `withWrite` in the same transaction, outside any transaction of the
+ * caller's, grouped with the redemptions of the same workspace accepted meanwhile. Rejects with the
+ * database's error when a limit refuses it.
+ */
+export function writeRedemption(deps: Deps, write: RedemptionWrite, withWrite?: WithWrite): Promise<void> {
+  let lanes = lanesByStore.get(deps.db);
+  if (!lanes) lanesByStore.set(deps.db, (lanes = new Map()));
+  const byKey = lanes;
+  const key = `${withWrite ? 'tx' : 'one'} ${write.workspace_id}`;
+  return new Promise<void>((resolve, reject) => {
+    const pending: Pending = { write, withWrite, resolve, reject };
+    let lane = byKey.get(key);
+    if (!lane) byKey.set(key, (lane = { waiting: [], inFlight: 0 }));
+    if (lane.inFlight >= MAX_IN_FLIGHT) {
+      lane.waiting.push(pending);
+      return;
+    }
+    lane.inFlight++;
+    void drain(deps, byKey, key, lane, [pending]);
+  });
+}
+
+/** Writes groups for one lane until nobody waits, then frees it. */
+async function drain(deps: Deps, byKey: Map<string, Lane>, key: string, lane: Lane, first: Pending[]) {
+  let group = first;
+  while (group.length > 0) {
+    try {
+      await writeGroup(deps, group);
+    } catch (err) {
+      // writeGroup answers every redemption itself; this only guards against leaving one unanswered.
+      for (const p of group) p.reject(err);
+    }
+    group = lane.waiting.splice(0, MAX_GROUP);
+  }
+  lane.inFlight--;
+  if (lane.inFlight === 0) byKey.delete(key);
+}
+
+async function writeGroup(deps: Deps, group: Pending[]): Promise<void> {
+  if (group.length === 1) {
+    const [only] = group as [Pending];
+    await writeAlone(deps, only).then(only.resolve, only.reject);
+    return;
+  }
+  // The commit takes each code's counter (and its promotion's) in insertion order: sorted, every group
+  // takes them in one global order, as a single redemption does.
+  const sorted = [...group].sort(
+    (a, b) =>
+      compare(a.write.promotion_id, b.write.promotion_id) ||
+      compare(a.write.promotion_code_id, b.write.promotion_code_id),
+  );
+  try {
+    const writes = JSON.stringify(sorted.map((p) => p.write));
+    if (sorted.some((p) => p.withWrite)) {
+      await deps.db.transaction(async (tx) => {
+        await tx.query('select promo_redeem_many($1::jsonb)', [writes]);
+        for (const p of sorted) await p.withWrite?.(tx);
+      });
+    } else {
+      await deps.db.query('select promo_redeem_many($1::jsonb)', [writes]);
+    }
+  } catch {
+    // Nothing of the group was kept. Each again on its own, for its own answer.
+    await Promise.all(group.map((p) => writeAlone(deps, p).then(p.resolve, p.reject)));
+    return;
+  }
+  for (const p of group) p.resolve();
+}
+
+function writeAlone(deps: Deps, p: Pending): Promise<void> {
+  const { withWrite } = p;
+  if (!withWrite) return takeRedemption(deps.db, p.write);
+  return deps.db.transaction(async (tx) => {
+    await takeRedemption(tx, p.write);
+    await withWrite(tx);
+  });
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { systemIds } from '../../src/adapters/system.js';
+import type { Db, Deps, Sql } from '../../src/app/ports.js';
+import { redeemCodeStandalone } from '../../src/app/promo_redemptions.js';
+import { MAX_GROUP } from '../../src/app/promo_redemption_writes.js';
+import { createWorkspace } from '../../src/app/workspaces.js';
+import { TestClock } from '../helpers/harness.js';
+import { storeCases } from '../helpers/stores.js';
+
+/**
+ * Redemptions accepted while their workspace's write is in flight are written together in one
+ * statement. The group is all or nothing, so a refusal inside it sends each redemption again on its
+ * own: every request still gets exactly the answer it would have had alone.
+ */
+
+/** The store, counting the statements that write redemptions. */
+function counting(db: Db) {
+  const counts = { one: 0, many: 0 };
+  const count = (text: string) => {
+    if (text.startsWith('select promo_redeem(')) counts.one++;
+    if (text.startsWith('select promo_redeem_many(')) counts.many++;
+  };
+  const wrap = (sql: Sql): Sql => ({
+    query(text, params) {
+      count(text);
+      return sql.query(text, params);
+    },
+  });
+  const wrapped: Db = {
+    kind: db.kind,
+    query: (text, params) => wrap(db).query(text, params),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    exec: (script) => db.exec(script),
+    close: () => db.close(),
+  };
+  return { db: wrapped, counts };
+}
+
+for (const store of storeCases()) {
+  describe(`grouped redemption writes (${store.name})`, () => {
+    let deps: Deps;
+    let counts: { one: number; many: number };
+    let workspaceId: string;
+    let promotionId: string;
+    before(async () => {
+      const counted = counting(await store.open());
+      counts = counted.counts;
+      deps = { db: counted.db, clock: new TestClock(new Date('2026-05-01T12:00:00Z')), ids: systemIds() };
+      workspaceId = (await createWorkspace(deps, 'groups')).workspace.id;
+      promotionId = deps.ids.id('promo');
+      await deps.db.query(
+        `insert into promotions (workspace_id, id, name, percent_off_bps, duration, time_zone, created_at)
+         values ($1, $2, 'groups', 1000, 'once', 'UTC', now())`,
+        [workspaceId, promotionId],
+      );
+    });
+    after(() => deps.db.close());
+
+    async function seed(prefix: string, n: number, codeLimit: number | null) {
+      const names = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+      await deps.db.query(
+        `insert into customers (workspace_id, id, external_id, created_at, updated_at)
+         select $1, 'cus_' || x, x, now(), now() from unnest($2::text[]) as x`,
+        [workspaceId, names],
+      );
+      await deps.db.query(
+        `insert into promotion_codes (workspace_id, id, promotion_id, code, max_redemptions, created_at)
+         select $1, 'pcode_' || x, $2, upper(x), $3, now() from unnest($4::text[]) as x`,
+        [workspaceId, promotionId, codeLimit, names],
+      );
+      return names;
+    }
+
+    const redeem = (code: string, customer: string) =>
+      redeemCodeStandalone(
+        deps,
+        workspaceId,
+        { code, customer, subscription: `sub_${customer}` },
+        undefined,
+      ).then(
+        (r) => ({ ok: true as const, id: r.id }),
+        (err: { code?: string }) => ({ ok: false as const, code: err.code }),
+      );
+
+    it('concurrent redemptions share statements and all land', async () => {
+      const n = MAX_GROUP + 36;
+      const names = await seed('grp', n, 1);
+      const before = { ...counts };
+      const results = await Promise.all(names.map((name) => redeem(name, name)));
+      assert.ok(
+        results.every((r) => r.ok),
+        JSON.stringify(results.filter((r) => !r.ok)),
+      );
+      const statements = counts.one - before.one + (counts.many - before.many);
+      assert.ok(counts.many > before.many, 'some were written as a group');
+      assert.ok(statements < n, `${statements} write statements for ${n} redemptions`);
+      const [row] = await deps.db.query<{ n: number; used: number }>(
+        `select (select count(*)::int8 from redemptions where workspace_id = $1 and code like 'GRP%') as n,
+                (select sum(times_redeemed)::int8 from promotion_codes where workspace_id = $1 and code like 'GRP%') as used`,
+        [workspaceId],
+      );
+      assert.deepEqual(row, { n, used: n });
+    });
+
+    it('a refusal inside a group sends each again alone: the others land, the loser gets its typed error', async () => {
+      const names = await seed('mix', 20, null);
+      // Two redemptions of the promotion by one customer (max_per_customer 1) race with 18 others.
+      const [twice] = names as [string];
+      const results = await Promise.all([
+        redeem(names[1]!, twice),
+        ...names.map((name) => redeem(name, name)),
+      ]);
+      const failed = results.filter((r) => !r.ok);
+      assert.deepEqual(
+        failed.map((r) => r.code),
+        ['code_already_used_by_customer'],
+        JSON.stringify(results),
+      );
+      const [row] = await deps.db.query<{ n: number; uses: number }>(
+        `select (select count(*)::int8 from redemptions where workspace_id = $1 and code like 'MIX%') as n,
+                (select max(uses)::int8 from promotion_customer_uses where workspace_id = $1) as uses`,
+        [workspaceId],
+      );
+      assert.deepEqual(row, { n: 20, uses: 1 }, 'nothing of the failed group was kept twice');
+    });
+  });
+}
