@@ -3,14 +3,16 @@
  * events endpoint, with the free-days-or-commission program on its cash option (10% commission,
  * contract signed), so every payment ends in a ledger grant to its referrer.
  *
- * Setup (not timed): REFERRERS referrers and as many referees, one referral each, written with plain
- * SQL in the state the API would leave them in (referrers on the cash option with a signed contract,
- * referrals qualified), because attributing 100,000 referrals through HTTP would take longer than the
- * benchmark itself.
+ * Setup (not timed): REFERRERS referrers and as many referees (100,000 of each at PERKS_BENCH_SCALE=1),
+ * one referral each, written with plain SQL in the state the API would leave them in (referrers on the
+ * cash option with a signed contract, referrals qualified), because attributing 100,000 referrals
+ * through HTTP would take longer than the benchmark itself.
  *
- * Perks: batches of 1,000 payments per request, CONNECTIONS requests in flight; each payment is
- * stored, applied, matched to its referral, decided by the core (gates, option, amount), recorded
- * under its business key and granted to the referrer's commission account in the ledger.
+ * Perks: BATCHES batches of 1,000 payments (1,000,000 payments at PERKS_BENCH_SCALE=1) per request,
+ * CONNECTIONS requests in flight; each payment is stored, applied, matched to its referral, decided by
+ * the core (gates, option, amount), recorded under its business key and granted to the referrer's
+ * commission account in the ledger. Every referee pays once per REFERRERS payments, so each referrer
+ * gets BATCHES * BATCH / REFERRERS grants.
  * Baseline: the same ledger rows (the referrer's account created on first use with its balance kept,
  * one lot and one grant entry per payment) written by a plain SQL script, one single-row statement per
  * row, one transaction per 1,000 payments, with the same number of connections.
@@ -35,10 +37,11 @@ import {
   timed,
 } from './lib.js';
 
+/** The size at PERKS_BENCH_SCALE=1: 100,000 referrers and referees, 1,000,000 payments. */
 const REFERRERS = scaled(100_000, 2_000);
 const BATCH = 1_000;
-const WARMUP_BATCHES = scaled(1, 1);
-const BATCHES = scaled(10, 2);
+const WARMUP_BATCHES = scaled(2, 1);
+const BATCHES = scaled(1_000, 2);
 const CONNECTIONS = 2;
 const AMOUNT = 3_900;
 const COMMISSION = 390;

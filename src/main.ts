@@ -71,6 +71,7 @@ export async function serve(config: Config = loadConfig(), print: (line: string)
     app = await buildServer(deps, {
       logger: { level: config.logLevel },
       ready: () => migrationProblem(db),
+      ...(config.authCacheMs === undefined ? {} : { authCacheMs: config.authCacheMs }),
     });
     // Once stopping, every answer tells the client to close its connection: a keep-alive connection
     // whose request was in flight would otherwise hold the shutdown open until its idle timeout.

@@ -1,6 +1,7 @@
 import { earliest, isStale, nextPaymentStatus, type PaymentStatus } from '../core/billing/facts.js';
 import { isPerksError, PerksError } from '../core/errors.js';
 import { type CustomerInput, ensureCustomer, upsertCustomer } from './customers.js';
+import { ingestBatch, MIN_BATCH_PAYMENTS } from './events_batch.js';
 import type { Deps, Sql } from './ports.js';
 import { onBillingFact, type ReferralEventResult } from './referrals.js';
 
@@ -106,74 +107,89 @@ export async function ingestEvents(
   paramPrefix: (index: number) => string = () => '',
 ): Promise<EventResult[]> {
   await lockCustomers(tx, workspaceId, events);
+  const one = (index: number) => ingestOne(deps, tx, workspaceId, source, events, index, paramPrefix);
+  // A batch with enough payments is applied as a whole (events_batch.ts); it ends in the same state.
+  if (events.filter((e) => e.type === 'payment.succeeded').length >= MIN_BATCH_PAYMENTS)
+    return ingestBatch(deps, tx, workspaceId, source, events, one);
   const results: EventResult[] = [];
-  for (const [index, event] of events.entries()) {
-    const prefix = paramPrefix(index);
-    const inserted = await tx.query<{ id: string }>(
-      `insert into events (workspace_id, source, event_id, id, type, occurred_at, payload, outcome, received_at)
-       values ($1, $2, $3, $4, $5, $6, $7, 'applied', $8)
-       on conflict (workspace_id, source, event_id) do nothing returning id`,
-      [
-        workspaceId,
-        source,
-        event.id,
-        deps.ids.id('evt'),
-        event.type,
-        event.occurred_at,
-        event,
-        deps.clock.now(),
-      ],
-    );
-    if (inserted.length === 0) {
-      const [prior] = await tx.query<{ id: string; type: string; occurred_at: Date; outcome: Outcome }>(
-        'select id, type, occurred_at, outcome from events where workspace_id = $1 and source = $2 and event_id = $3',
-        [workspaceId, source, event.id],
-      );
-      results.push({
-        object: 'event',
-        id: prior!.id,
-        event_id: event.id,
-        type: prior!.type,
-        occurred_at: prior!.occurred_at.toISOString(),
-        duplicate: true,
-        outcome: prior!.outcome,
-      });
-      continue;
-    }
-    let outcome: Outcome;
-    let referral: ReferralEventResult | undefined;
-    try {
-      outcome = await applyEvent(deps, tx, workspaceId, event, `${prefix}data.`);
-      referral = await onBillingFact(deps, tx, workspaceId, event, `${prefix}data.`);
-    } catch (err) {
-      if (isPerksError(err) && events.length > 1) {
-        throw new PerksError(
-          err.code,
-          `event ${index} ('${event.id}'): ${err.message}`,
-          err.param,
-          err.details,
-        );
-      }
-      throw err;
-    }
-    if (outcome !== 'applied') {
-      await tx.query(
-        'update events set outcome = $4 where workspace_id = $1 and source = $2 and event_id = $3',
-        [workspaceId, source, event.id, outcome],
-      );
-    }
-    results.push({
-      object: 'event',
-      id: inserted[0]!.id,
-      event_id: event.id,
-      type: event.type,
-      occurred_at: event.occurred_at.toISOString(),
-      duplicate: false,
-      outcome,
-      ...(referral ? { referral } : {}),
-    });
-  }
+  for (let index = 0; index < events.length; index++) results.push(await one(index));
   return results;
+}
+
+/** Stores and applies one event of a batch, or answers it as a duplicate of the first with its id. */
+async function ingestOne(
+  deps: Deps,
+  tx: Sql,
+  workspaceId: string,
+  source: string,
+  events: readonly BillingEvent[],
+  index: number,
+  paramPrefix: (index: number) => string,
+): Promise<EventResult> {
+  const event = events[index]!;
+  const prefix = paramPrefix(index);
+  const inserted = await tx.query<{ id: string }>(
+    `insert into events (workspace_id, source, event_id, id, type, occurred_at, payload, outcome, received_at)
+     values ($1, $2, $3, $4, $5, $6, $7, 'applied', $8)
+     on conflict (workspace_id, source, event_id) do nothing returning id`,
+    [
+      workspaceId,
+      source,
+      event.id,
+      deps.ids.id('evt'),
+      event.type,
+      event.occurred_at,
+      event,
+      deps.clock.now(),
+    ],
+  );
+  if (inserted.length === 0) {
+    const [prior] = await tx.query<{ id: string; type: string; occurred_at: Date; outcome: Outcome }>(
+      'select id, type, occurred_at, outcome from events where workspace_id = $1 and source = $2 and event_id = $3',
+      [workspaceId, source, event.id],
+    );
+    return {
+      object: 'event',
+      id: prior!.id,
+      event_id: event.id,
+      type: prior!.type,
+      occurred_at: prior!.occurred_at.toISOString(),
+      duplicate: true,
+      outcome: prior!.outcome,
+    };
+  }
+  let outcome: Outcome;
+  let referral: ReferralEventResult | undefined;
+  try {
+    outcome = await applyEvent(deps, tx, workspaceId, event, `${prefix}data.`);
+    referral = await onBillingFact(deps, tx, workspaceId, event, `${prefix}data.`);
+  } catch (err) {
+    if (isPerksError(err) && events.length > 1) {
+      throw new PerksError(
+        err.code,
+        `event ${index} ('${event.id}'): ${err.message}`,
+        err.param,
+        err.details,
+      );
+    }
+    throw err;
+  }
+  if (outcome !== 'applied') {
+    await tx.query(
+      'update events set outcome = $4 where workspace_id = $1 and source = $2 and event_id = $3',
+      [workspaceId, source, event.id, outcome],
+    );
+  }
+  return {
+    object: 'event',
+    id: inserted[0]!.id,
+    event_id: event.id,
+    type: event.type,
+    occurred_at: event.occurred_at.toISOString(),
+    duplicate: false,
+    outcome,
+    ...(referral ? { referral } : {}),
+  };
 }
 
 /** The customer an event is about: the key its state rows hang from. */

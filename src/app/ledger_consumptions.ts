@@ -2,8 +2,8 @@ import { PerksError } from '../core/errors.js';
 import { requireOutflow } from '../core/ledger/assets.js';
 import { planBurnDown } from '../core/ledger/lots.js';
 import { requireAsset } from './ledger_assets.js';
-import { type AccountState, lockLedger, Posting } from './ledger_posting.js';
-import { oneAtATime } from './ledger_queue.js';
+import { decideOnKnownState, NeedsTransaction } from './ledger_known.js';
+import { type AccountState, Posting } from './ledger_posting.js';
 import type { Deps, Sql } from './ports.js';
 
 export interface ConsumptionInput {
@@ -52,43 +52,97 @@ export function insufficient(asset: string, requested: number, available: number
  * Consumes an amount of a units or days asset (e.g. 30 minutes used), taking from the lots in
  * burn-down order with one entry per lot touched. Lots past their expiry are expired first. Without
  * `partial`, a short balance is refused with insufficient_balance and nothing changes.
+ *
+ * It is decided on the account's known state and written in one call that holds only if the account
+ * is still in that state (see ledger_known.ts); inside the transaction `tx`, the first such call
+ * keeps the account locked, so a second attempt always holds.
  */
-export async function consume(
+export function consume(
   deps: Deps,
   tx: Sql,
   workspaceId: string,
   customerRef: string,
   input: ConsumptionInput,
+): Promise<ConsumptionView> {
+  return consumeOn(deps, tx, workspaceId, customerRef, input, { attempts: 3, standalone: true });
+}
+
+/**
+ * A consumption with no transaction of the caller's (an API request without an Idempotency-Key has
+ * no response to store with it): usually one call to the database. Should the account keep changing
+ * under it (writers in other processes), it runs in a transaction, where the lock settles it.
+ */
+export async function consumeStandalone(
+  deps: Deps,
+  workspaceId: string,
+  customerRef: string,
+  input: ConsumptionInput,
+): Promise<ConsumptionView> {
+  try {
+    return await consumeOn(deps, deps.db, workspaceId, customerRef, input, { attempts: 2, standalone: true });
+  } catch (err) {
+    if (!(err instanceof NeedsTransaction)) throw err;
+    return deps.db.transaction((tx) => consume(deps, tx, workspaceId, customerRef, input));
+  }
+}
+
+async function consumeOn(
+  deps: Deps,
+  sql: Sql,
+  workspaceId: string,
+  customerRef: string,
+  input: ConsumptionInput,
+  options: { attempts: number; standalone: boolean },
 ) {
-  const asset = await requireAsset(tx, workspaceId, input.asset);
+  const asset = await requireAsset(sql, workspaceId, input.asset);
   requireOutflow(asset, 'consume');
   const now = deps.clock.now();
   const id = deps.ids.id('con');
-  // One request per account at a time goes to the database lock (see ledger_queue.ts); the turn passes
-  // on once the writes are sent, so the next request is already waiting on the row when this commits.
-  const { customer, acc, plan } = await oneAtATime(`${workspaceId}/${customerRef}/${asset.id}`, async () => {
-    const locked = await lockLedger(deps, tx, workspaceId, customerRef, [asset], { lots: true });
-    const [acc] = locked.accounts;
-    const posting = new Posting(deps, workspaceId, now, id, input.reference ?? null);
-    if (acc) posting.expire(acc);
-    const plan = planBurnDown(acc?.lots ?? [], input.amount, now.getTime());
-    if (plan.shortfall > 0 && !input.partial) throw insufficient(asset.key, input.amount, plan.taken);
-    if (acc) posting.take(acc, plan.takes, 'usage', 'consume');
-    await posting.flush(tx);
-    return { customer: { id: locked.customer_id }, acc, plan };
-  });
-  return {
-    id,
-    object: 'consumption' as const,
-    customer: customer.id,
-    asset: asset.key,
-    requested: input.amount,
-    consumed: plan.taken,
-    partial: input.partial ?? false,
-    reference: input.reference ?? null,
-    lots: touchedLots(acc, plan.takes),
-    available: acc?.balance ?? 0,
-    created_at: now.toISOString(),
-  };
+  return decideOnKnownState(
+    deps,
+    sql,
+    workspaceId,
+    { customerRef, assets: [asset] },
+    (locked) => {
+      const [acc] = locked.accounts;
+      const posting = new Posting(deps, workspaceId, now, id, input.reference ?? null, locked.webhooks);
+      if (acc) posting.expire(acc);
+      const plan = planBurnDown(acc?.lots ?? [], input.amount, now.getTime());
+      if (plan.shortfall > 0 && !input.partial) {
+        return { posting, refusal: insufficient(asset.key, input.amount, plan.taken) };
+      }
+      if (acc) posting.take(acc, plan.takes, 'usage', 'consume');
+      return {
+        posting,
+        answer: () => ({
+          id,
+          object: 'consumption' as const,
+          customer: locked.customer_id,
+          asset: asset.key,
+          requested: input.amount,
+          consumed: plan.taken,
+          partial: input.partial ?? false,
+          reference: input.reference ?? null,
+          lots: touchedLots(acc, plan.takes),
+          available: acc?.balance ?? 0,
+          created_at: now.toISOString(),
+        }),
+      };
+    },
+    options,
+  );
 }
-export type ConsumptionView = Awaited<ReturnType<typeof consume>>;
+
+export interface ConsumptionView {
+  id: string;
+  object: 'consumption';
+  customer: string;
+  asset: string;
+  requested: number;
+  consumed: number;
+  partial: boolean;
+  reference: string | null;
+  lots: TouchedLot[];
+  available: number;
+  created_at: string;
+}

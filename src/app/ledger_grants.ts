@@ -1,12 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
-import { PerksError } from '../core/errors.js';
+import { isPerksError, PerksError } from '../core/errors.js';
 import { type ExpiryPolicy, resolveExpiry } from '../core/ledger/expiry.js';
 import { type AssetRow, requireAsset } from './ledger_assets.js';
+import { decideOnKnownState, NeedsTransaction, type Posted } from './ledger_known.js';
 import {
+  type Locked,
   lockLedger,
   type LotJson,
   type LotRow,
   lotRowFromJson,
+  type LotState,
   Posting,
   type SourceType,
 } from './ledger_posting.js';
@@ -133,86 +136,78 @@ function sameGrant(
   );
 }
 
+type GrantResult = { grant: GrantView; created: boolean };
+type PriorGrant = LotJson & { reversed: boolean };
+
 /**
- * Grants an amount of an asset to a customer as a new lot. Idempotent by reference: the same
- * reference with the same grant answers with the first grant; with a different grant it is refused.
- * A customer in debt (a reversed grant under allow_negative) repays it first from the new lot.
+ * The grant decided on the state of the customer's account (`locked`, with what is recorded under
+ * the reference): the first grant again, a refusal, or the new lot. `period_end_ms` is the end of
+ * the billing period, for that expiry policy.
  */
-export async function grant(
+function decideGrant(
   deps: Deps,
-  tx: Sql,
   workspaceId: string,
-  customerRef: string,
+  asset: AssetRow,
   input: GrantInput,
-): Promise<{ grant: GrantView; created: boolean }> {
-  const asset = await requireAsset(tx, workspaceId, input.asset);
-  checkCurrency(asset, input.currency);
-  const expires: ExpiryInput = input.expires ?? { type: 'never' };
-  // The account lock plus a lock on the reference make a concurrent repeat of the same reference
-  // wait for the first and then find it, instead of failing on the unique index.
-  const locked = await lockLedger<LotJson & { reversed: boolean }>(
-    deps,
-    tx,
-    workspaceId,
-    customerRef,
-    [asset],
-    {
-      create: true,
-      lots: false,
-      reference: input.reference,
-    },
-  );
+  now: Date,
+  locked: Locked<PriorGrant>,
+  period_end_ms: number | null,
+): Posted<GrantResult> {
   const acc = locked.accounts[0]!;
-  const customer = { id: locked.customer_id };
+  const id = deps.ids.id('lot');
+  const posting = new Posting(deps, workspaceId, now, id, input.reference, locked.webhooks);
+  const expires: ExpiryInput = input.expires ?? { type: 'never' };
   const prior = locked.prior ? { ...lotRowFromJson(locked.prior), reversed: locked.prior.reversed } : null;
   if (prior) {
-    if (!sameGrant(prior, customer.id, asset, input, expires)) {
-      throw new PerksError(
+    if (!sameGrant(prior, locked.customer_id, asset, input, expires)) {
+      const refusal = new PerksError(
         'grant_reference_reused',
         `reference '${input.reference}' already names another grant (${prior.id}); use a new reference for a new grant`,
         'reference',
         { grant: prior.id },
       );
+      return { posting, refusal };
     }
-    return { grant: grantView(prior, asset, prior.reversed), created: false };
+    return { posting, answer: () => ({ grant: grantView(prior, asset, prior.reversed), created: false }) };
   }
 
-  const now = deps.clock.now();
-  const policy: ExpiryPolicy =
-    expires.type === 'at'
-      ? { type: 'at', at_ms: expires.at.getTime() }
-      : expires.type === 'end_of_billing_period'
-        ? {
-            type: 'end_of_billing_period',
-            period_end_ms: await currentPeriodEnd(tx, workspaceId, customer.id, now, expires.subscription),
-          }
-        : expires;
-  const expires_at_ms = resolveExpiry(policy, now.getTime());
-
-  const id = deps.ids.id('lot');
-  const posting = new Posting(deps, workspaceId, now, id, input.reference);
-  const source = input.source;
-  const lot = posting.receive(
-    acc,
-    input.amount,
-    {
-      grant_id: id,
-      restored_from_lot_id: null,
-      expires_at_ms,
-      granted_at_ms: now.getTime(),
-      source_type: source.type as SourceType,
-      source_id: source.type === 'manual' ? null : source.id,
-      actor: source.type === 'manual' ? source.actor : null,
-      reason: input.reason,
-      reference: input.reference,
-      expiry_policy: policyRecord(expires),
-      metadata: input.metadata ?? null,
-    },
-    'program_expense',
-    'grant',
-    { id },
-  );
-  await posting.flush(tx);
+  let lot: LotState;
+  let expires_at_ms: number | null;
+  try {
+    const policy: ExpiryPolicy =
+      expires.type === 'at'
+        ? { type: 'at', at_ms: expires.at.getTime() }
+        : expires.type === 'end_of_billing_period'
+          ? { type: 'end_of_billing_period', period_end_ms }
+          : expires;
+    expires_at_ms = resolveExpiry(policy, now.getTime());
+    const source = input.source;
+    lot = posting.receive(
+      acc,
+      input.amount,
+      {
+        grant_id: id,
+        restored_from_lot_id: null,
+        expires_at_ms,
+        granted_at_ms: now.getTime(),
+        source_type: source.type as SourceType,
+        source_id: source.type === 'manual' ? null : source.id,
+        actor: source.type === 'manual' ? source.actor : null,
+        reason: input.reason,
+        reference: input.reference,
+        expiry_policy: policyRecord(expires),
+        metadata: input.metadata ?? null,
+      },
+      'program_expense',
+      'grant',
+      { id },
+    );
+  } catch (err) {
+    // Whether the expiry is refused or the balance limit reached depends on the state too: had the
+    // reference been taken meanwhile, the answer would be the first grant.
+    if (isPerksError(err)) return { posting, refusal: err };
+    throw err;
+  }
   const row: LotRow = {
     workspace_id: workspaceId,
     id: lot.id,
@@ -237,5 +232,74 @@ export async function grant(
     metadata: lot.metadata,
     created_at: now,
   };
-  return { grant: grantView(row, asset, false), created: true };
+  return { posting, answer: () => ({ grant: grantView(row, asset, false), created: true }) };
+}
+
+/**
+ * Grants an amount of an asset to a customer as a new lot. Idempotent by reference: the same
+ * reference with the same grant answers with the first grant; with a different grant it is refused.
+ * A customer in debt (a reversed grant under allow_negative) repays it first from the new lot.
+ */
+export async function grant(
+  deps: Deps,
+  tx: Sql,
+  workspaceId: string,
+  customerRef: string,
+  input: GrantInput,
+): Promise<GrantResult> {
+  const asset = await requireAsset(tx, workspaceId, input.asset);
+  checkCurrency(asset, input.currency);
+  const expires: ExpiryInput = input.expires ?? { type: 'never' };
+  // The account lock plus a lock on the reference make a concurrent repeat of the same reference
+  // wait for the first and then find it, instead of failing on the unique index.
+  const locked = await lockLedger<PriorGrant>(deps, tx, workspaceId, customerRef, [asset], {
+    create: true,
+    lots: false,
+    reference: input.reference,
+  });
+  const now = deps.clock.now();
+  const period_end_ms =
+    !locked.prior && expires.type === 'end_of_billing_period'
+      ? await currentPeriodEnd(tx, workspaceId, locked.customer_id, now, expires.subscription)
+      : null;
+  const decision = decideGrant(deps, workspaceId, asset, input, now, locked, period_end_ms);
+  if (!('answer' in decision)) throw decision.refusal;
+  await decision.posting.flush(tx);
+  return decision.answer();
+}
+
+/**
+ * A grant with no transaction of the caller's (an API request without an Idempotency-Key): usually
+ * one call to the database, decided on the account's known state (see ledger_known.ts). The first
+ * grant of an asset to a customer (which creates the account), a grant expiring at the end of the
+ * billing period (which reads the subscription), or an account that keeps changing under it runs
+ * in a transaction instead.
+ */
+export async function grantStandalone(
+  deps: Deps,
+  workspaceId: string,
+  customerRef: string,
+  input: GrantInput,
+): Promise<GrantResult> {
+  const asset = await requireAsset(deps.db, workspaceId, input.asset);
+  checkCurrency(asset, input.currency);
+  if (input.expires?.type !== 'end_of_billing_period') {
+    const now = deps.clock.now();
+    try {
+      return await decideOnKnownState<GrantResult>(
+        deps,
+        deps.db,
+        workspaceId,
+        { customerRef, assets: [asset], reference: input.reference },
+        (state) => {
+          if (state.accounts.length === 0) throw new NeedsTransaction('the account does not exist yet');
+          return decideGrant(deps, workspaceId, asset, input, now, state, null);
+        },
+        { attempts: 2, standalone: true },
+      );
+    } catch (err) {
+      if (!(err instanceof NeedsTransaction)) throw err;
+    }
+  }
+  return deps.db.transaction((tx) => grant(deps, tx, workspaceId, customerRef, input));
 }

@@ -96,30 +96,49 @@ export async function requestPayout(
   });
   const customer = { id: locked.customer_id };
   const [acc] = locked.accounts;
-  const posting = new Posting(deps, workspaceId, now, id, null);
+  const posting = new Posting(deps, workspaceId, now, id, null, locked.webhooks);
   if (acc) posting.expire(acc);
   const plan = planBurnDown(acc?.lots ?? [], input.amount, now.getTime());
   if (!acc || plan.shortfall > 0) throw insufficient(asset.key, input.amount, plan.taken);
   posting.take(acc, plan.takes, 'payout_holds', 'payout_hold');
+  const row: PayoutRow = {
+    workspace_id: workspaceId,
+    id,
+    customer_id: customer.id,
+    asset_id: asset.id,
+    account_id: acc.id,
+    amount: input.amount,
+    destination: input.destination,
+    status: 'pending',
+    pieces: plan.takes.map((t) => ({ lot: t.lot_id, amount: t.amount })),
+    requested_at: now,
+    decided_at: null,
+    decided_by: null,
+    reason: null,
+    metadata: input.metadata ?? null,
+  };
+  const view = payoutView(row, asset);
+  posting.emit('payout.requested', view);
   await posting.flush(tx);
-  const [row] = await tx.query<PayoutRow>(
+  await tx.query(
     `insert into ledger_payouts (workspace_id, id, customer_id, asset_id, account_id, amount, destination, status,
        pieces, requested_at, metadata)
-     values ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10) returning *`,
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [
       workspaceId,
-      id,
-      customer.id,
-      asset.id,
-      acc.id,
-      input.amount,
-      input.destination,
-      JSON.stringify(plan.takes.map((t) => ({ lot: t.lot_id, amount: t.amount }))),
-      now,
-      input.metadata ?? null,
+      row.id,
+      row.customer_id,
+      row.asset_id,
+      row.account_id,
+      row.amount,
+      row.destination,
+      row.status,
+      JSON.stringify(row.pieces),
+      row.requested_at,
+      row.metadata,
     ],
   );
-  return payoutView(row!, asset);
+  return view;
 }
 
 async function lockPayout(tx: Sql, workspaceId: string, id: string) {
@@ -157,11 +176,18 @@ export async function approvePayout(
   const { row, asset } = await lockPayout(tx, workspaceId, id);
   if (row.status !== 'pending') return decided(row, asset, 'paid');
   const now = deps.clock.now();
-  const [acc] = await lockAccounts(deps, tx, workspaceId, row.customer_id, [asset]);
-  const posting = new Posting(deps, workspaceId, now, row.id, null);
+  const {
+    accounts: [acc],
+    webhooks,
+  } = await lockAccounts(deps, tx, workspaceId, row.customer_id, [asset]);
+  const posting = new Posting(deps, workspaceId, now, row.id, null, webhooks);
   for (const piece of row.pieces) {
     posting.moveBetweenSystem(acc!, 'payout_holds', 'payouts', piece.amount, piece.lot, 'payout_post');
   }
+  posting.emit(
+    'payout.approved',
+    payoutView({ ...row, status: 'paid', decided_at: now, decided_by: approvedBy }, asset),
+  );
   await posting.flush(tx);
   const [updated] = await tx.query<PayoutRow>(
     `update ledger_payouts set status = 'paid', decided_at = $3, decided_by = $4
@@ -187,7 +213,10 @@ export async function voidPayout(
   const { row, asset } = await lockPayout(tx, workspaceId, id);
   if (row.status !== 'pending') return decided(row, asset, outcome);
   const now = deps.clock.now();
-  const [acc] = await lockAccounts(deps, tx, workspaceId, row.customer_id, [asset]);
+  const {
+    accounts: [acc],
+    webhooks,
+  } = await lockAccounts(deps, tx, workspaceId, row.customer_id, [asset]);
   const originals = await lotsById(
     tx,
     workspaceId,
@@ -198,7 +227,7 @@ export async function voidPayout(
     workspaceId,
     [...originals.values()].map((l) => l.grant_id),
   );
-  const posting = new Posting(deps, workspaceId, now, row.id, null);
+  const posting = new Posting(deps, workspaceId, now, row.id, null, webhooks);
   posting.expire(acc!);
   for (const piece of row.pieces) {
     const original = originals.get(piece.lot)!;
@@ -207,6 +236,10 @@ export async function voidPayout(
     });
   }
   posting.expire(acc!);
+  posting.emit(
+    outcome === 'rejected' ? 'payout.rejected' : 'payout.canceled',
+    payoutView({ ...row, status: outcome, decided_at: now, decided_by: decidedBy, reason }, asset),
+  );
   await posting.flush(tx);
   const [updated] = await tx.query<PayoutRow>(
     `update ledger_payouts set status = $3, decided_at = $4, decided_by = $5, reason = $6

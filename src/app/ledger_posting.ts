@@ -4,12 +4,20 @@ import { type NegativePolicy, planRestore } from '../core/ledger/inflow.js';
 import type { Lot, Take } from '../core/ledger/lots.js';
 import { MAX_BALANCE_MINOR } from '../core/money/amount.js';
 import { type AssetRow, type SystemAccounts, type SystemKind, systemAccounts } from './ledger_assets.js';
+import type { OutboxInput } from './outbox.js';
+import {
+  DELIVERY_ID_PREFIX,
+  type WebhookEventType,
+  type WebhookSubscriber,
+  webhookDeliveries,
+} from './outbox_webhooks.js';
 import type { Deps, Sql } from './ports.js';
 
 /**
  * The write side of the ledger, shared by every use case: load and lock a customer's account, change
  * it in memory as the core decided, and write all of it (new lots, changed lots, entries, the account
- * balance) in one statement at the end. Nothing here decides anything; the core does.
+ * balance, the webhook deliveries that report it) in one statement at the end. Nothing here decides
+ * anything; the core does.
  */
 
 export type EntryKind =
@@ -108,6 +116,8 @@ export interface AccountState {
   customer_id: string;
   balance: number;
   debt: number;
+  /** Stamped on the account row by every write to it; null before the first (see ledger_apply). */
+  version: string | null;
   /** The open lots (remaining > 0) as loaded, plus lots created during this operation. */
   lots: OpenLot[];
 }
@@ -118,6 +128,19 @@ interface AccountRow {
   customer_id: string;
   balance: number;
   debt: number;
+  version: string | null;
+}
+
+/** What ledger_lock answers, as JSON. */
+interface LockedJson<Prior> {
+  customer: string | null;
+  accounts?: AccountRow[];
+  lots?: OpenLotJson[];
+  prior?: Prior | null;
+  assets?: (Omit<AssetRow, 'created_at'> & { created_at: string })[];
+  subscription?: { id: string; customer_id: string } | null;
+  webhooks?: WebhookSubscriber[];
+  may_discount?: boolean;
 }
 
 /** A lot row as ledger_lock returns it: JSON, so timestamps are ISO strings. */
@@ -160,6 +183,30 @@ export interface Locked<Prior> {
   assets: AssetRow[];
   /** With `subscription`: that subscription, if it exists in the workspace. */
   subscription: { id: string; customer_id: string } | null;
+  /** The workspace's webhook endpoints, read with the lock, for the events the operation emits. */
+  webhooks: WebhookSubscriber[];
+  /**
+   * With `invoice`, when nothing was settled under it yet: false when the customer holds no open
+   * promotion redemption and the invoice has no discount recorded, so the discount step would find
+   * nothing.
+   */
+  may_have_discounts: boolean;
+}
+
+/** What an operation locks: the customer's accounts for the assets (or a currency), and a key. */
+export interface LockTarget {
+  /** The customer as the caller named it: Perks id or external id. */
+  customerRef: string;
+  assets: readonly AssetRow[];
+  /** Instead of `assets`: every money credit asset in this currency (a settlement). */
+  currency?: string | undefined;
+  /** Lock this grant reference and return the grant made under it. */
+  reference?: string | undefined;
+  /** Lock this invoice id and return its settlement. */
+  invoice?: string | undefined;
+  subscription?: string | undefined;
+  /** The parameter named by the error when the customer does not exist. */
+  param?: string | undefined;
 }
 
 export interface LockOptions {
@@ -168,14 +215,14 @@ export interface LockOptions {
   /** Load the open lots. */
   lots: boolean;
   /** Instead of `assets`: every money credit asset in this currency (a settlement). */
-  currency?: string;
+  currency?: string | undefined;
   /** Lock this grant reference and return the grant made under it. */
   reference?: string | undefined;
   /** Lock this invoice id and return its settlement. */
-  invoice?: string;
+  invoice?: string | undefined;
   subscription?: string | undefined;
   /** The parameter named by the error when the customer does not exist. */
-  param?: string;
+  param?: string | undefined;
 }
 
 /**
@@ -196,30 +243,34 @@ export async function lockLedger<Prior = never>(
   assets: readonly AssetRow[],
   options: LockOptions,
 ): Promise<Locked<Prior>> {
-  const [row] = await tx.query<{
-    locked: {
-      customer: string | null;
-      accounts?: AccountRow[];
-      lots?: OpenLotJson[];
-      prior?: Prior | null;
-      assets?: (Omit<AssetRow, 'created_at'> & { created_at: string })[];
-      subscription?: { id: string; customer_id: string } | null;
-    };
-  }>('select ledger_lock($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as locked', [
-    workspaceId,
-    customerRef,
-    assets.map((a) => a.id),
-    options.currency ?? null,
-    options.create ? assets.map(() => deps.ids.id('acc')) : null,
-    deps.clock.now(),
-    options.lots,
-    options.reference ?? null,
-    options.invoice ?? null,
-    options.subscription ?? null,
-  ]);
-  const locked = row!.locked;
+  const [row] = await tx.query<{ locked: LockedJson<Prior> }>(
+    'select ledger_lock($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as locked',
+    [
+      workspaceId,
+      customerRef,
+      assets.map((a) => a.id),
+      options.currency ?? null,
+      options.create ? assets.map(() => deps.ids.id('acc')) : null,
+      deps.clock.now(),
+      options.lots,
+      options.reference ?? null,
+      options.invoice ?? null,
+      options.subscription ?? null,
+    ],
+  );
+  return fromLockedJson(tx, workspaceId, customerRef, assets, row!.locked, options.param);
+}
+
+async function fromLockedJson<Prior>(
+  tx: Sql,
+  workspaceId: string,
+  customerRef: string,
+  assets: readonly AssetRow[],
+  locked: LockedJson<Prior>,
+  param = 'id',
+): Promise<Locked<Prior>> {
   if (locked.customer === null) {
-    throw new PerksError('resource_not_found', `no customer '${customerRef}'`, options.param ?? 'id');
+    throw new PerksError('resource_not_found', `no customer '${customerRef}'`, param);
   }
   const found = (locked.assets ?? []).map((a) => ({ ...a, created_at: new Date(a.created_at) }));
   const byId = new Map([...assets, ...found].map((a) => [a.id, a]));
@@ -234,6 +285,8 @@ export async function lockLedger<Prior = never>(
     prior: locked.prior ?? null,
     assets: found,
     subscription: locked.subscription ?? null,
+    webhooks: locked.webhooks ?? [],
+    may_have_discounts: locked.may_discount ?? false,
   };
 }
 
@@ -250,20 +303,24 @@ async function toState(
     customer_id: row.customer_id,
     balance: row.balance,
     debt: row.debt,
+    version: row.version,
     lots: [],
   };
 }
 
-/** Locks a known customer's existing accounts for these assets and loads their open lots. */
+/**
+ * Locks a known customer's existing accounts for these assets and loads their open lots, with the
+ * workspace's webhook endpoints (also when there are no assets, for an operation that only reports).
+ */
 export async function lockAccounts(
   deps: Deps,
   tx: Sql,
   workspaceId: string,
   customerId: string,
   assets: readonly AssetRow[],
-): Promise<AccountState[]> {
-  if (assets.length === 0) return [];
-  return (await lockLedger(deps, tx, workspaceId, customerId, assets, { lots: true })).accounts;
+): Promise<{ accounts: AccountState[]; webhooks: WebhookSubscriber[] }> {
+  const locked = await lockLedger(deps, tx, workspaceId, customerId, assets, { lots: true });
+  return { accounts: locked.accounts, webhooks: locked.webhooks };
 }
 
 export interface EntryDraft {
@@ -316,12 +373,26 @@ export function restoredTemplate(from: LotState): LotTemplate {
   };
 }
 
-/** The changes one operation makes, collected in memory and written at once by `flush`. */
+interface ExpiredPiece {
+  acc: AccountState;
+  lot: OpenLot;
+  amount: number;
+  effective_at_ms: number;
+}
+
+/**
+ * The changes one operation makes, collected in memory and written at once by `flush`, with the
+ * webhook events that report them: `emit` for the operation's own event, and `credits.expired` for
+ * whatever `expire` moved to breakage, so every path that expires (operations, reads, the sweeper)
+ * tells subscribers once, in the same write.
+ */
 export class Posting {
   private readonly entries: EntryRecord[] = [];
   private readonly created = new Map<string, LotState>();
   private readonly changed = new Map<string, OpenLot>();
   private readonly accounts = new Map<string, AccountState>();
+  private readonly expired: ExpiredPiece[] = [];
+  private readonly outbox: (OutboxInput & { id: string })[] = [];
   readonly now_ms: number;
 
   constructor(
@@ -330,8 +401,44 @@ export class Posting {
     readonly now: Date,
     readonly operationId: string,
     readonly reference: string | null,
+    /** The workspace's webhook endpoints, as the lock read them (`Locked.webhooks`). */
+    private readonly webhooks: readonly WebhookSubscriber[],
   ) {
     this.now_ms = now.getTime();
+  }
+
+  /** Queues a webhook event to the subscribed endpoints, written with the rest by `flush`. */
+  emit(type: WebhookEventType, data: unknown) {
+    for (const row of webhookDeliveries(this.deps, this.webhooks, type, data).rows) {
+      this.outbox.push({ ...row, id: this.deps.ids.id(DELIVERY_ID_PREFIX) });
+    }
+  }
+
+  /** One credits.expired event per account that had lots expire in this operation. */
+  private emitExpiries() {
+    const byAccount = new Map<string, ExpiredPiece[]>();
+    for (const piece of this.expired) {
+      const list = byAccount.get(piece.acc.id) ?? [];
+      list.push(piece);
+      byAccount.set(piece.acc.id, list);
+    }
+    this.expired.length = 0;
+    for (const pieces of byAccount.values()) {
+      const acc = pieces[0]!.acc;
+      this.emit('credits.expired', {
+        object: 'credit_expiry',
+        customer: acc.customer_id,
+        asset: acc.asset.key,
+        amount: pieces.reduce((sum, p) => sum + p.amount, 0),
+        lots: pieces.map((p) => ({
+          lot: p.lot.id,
+          grant: p.lot.grant_id,
+          amount: p.amount,
+          expired_at: new Date(p.effective_at_ms).toISOString(),
+        })),
+        operation: this.operationId,
+      });
+    }
   }
 
   get entryCount() {
@@ -370,6 +477,7 @@ export class Posting {
       lot.expired_amount += due.amount;
       acc.balance -= due.amount;
       total += due.amount;
+      this.expired.push({ acc, lot, amount: due.amount, effective_at_ms: due.effective_at_ms });
       this.post(acc, {
         debit_account_id: acc.id,
         credit_account_id: acc.system.breakage,
@@ -506,20 +614,20 @@ export class Posting {
     return lot;
   }
 
-  /**
-   * Writes everything in one call (the ledger_post function): new lots, changed lots, entries and
-   * balances, and an invoice's settlement row when one is given.
-   */
-  async flush(tx: Sql, settlement: Record<string, unknown> | null = null): Promise<void> {
-    if (
-      settlement === null &&
+  /** Nothing to write at all. */
+  private get empty() {
+    return (
       this.entries.length === 0 &&
       this.created.size === 0 &&
       this.changed.size === 0 &&
-      this.accounts.size === 0
-    ) {
-      return;
-    }
+      this.accounts.size === 0 &&
+      this.outbox.length === 0
+    );
+  }
+
+  /** The writes as ledger_post and ledger_apply take them, JSON, and the version they stamp. */
+  private writes() {
+    this.emitExpiries();
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     const newLots = [...this.created.values()].map((l) => ({
       id: l.id,
@@ -552,19 +660,129 @@ export class Posting {
     }));
     const entries = this.entries.map((e) => ({ ...e, effective_at: e.effective_at.toISOString() }));
     const accounts = [...this.accounts.values()].map((a) => ({ id: a.id, balance: a.balance, debt: a.debt }));
-    await tx.query('select ledger_post($1, $2, $3, $4, $5, $6, $7)', [
-      this.workspaceId,
-      JSON.stringify(newLots),
-      JSON.stringify(changedLots),
-      JSON.stringify(entries),
-      JSON.stringify(accounts),
-      this.now,
-      settlement === null ? null : JSON.stringify(settlement),
-    ]);
+    const outbox = this.outbox.map((o) => ({
+      id: o.id,
+      kind: o.kind,
+      endpoint_id: o.endpoint_id,
+      event_id: o.event_id,
+      event_type: o.event_type,
+      payload: o.payload,
+      status: o.status ?? 'pending',
+      max_attempts: o.max_attempts,
+      last_error: o.last_error ?? null,
+    }));
+    return {
+      json: [newLots, changedLots, entries, accounts, outbox].map((x) => JSON.stringify(x)) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+      ],
+      version: this.deps.ids.id('ver'),
+    };
+  }
+
+  /** After a write: the accounts carry the version it stamped, and nothing is pending. */
+  private written(version: string) {
+    for (const acc of this.accounts.values()) acc.version = version;
     this.entries.length = 0;
     this.created.clear();
     this.changed.clear();
     this.accounts.clear();
+    this.outbox.length = 0;
+  }
+
+  /**
+   * Writes everything in one call (the ledger_post function): new lots, changed lots, entries and
+   * balances, an invoice's settlement row when one is given, and the webhook deliveries. The
+   * accounts must be locked by this transaction (lockLedger).
+   */
+  async flush(tx: Sql, settlement: Record<string, unknown> | null = null): Promise<void> {
+    this.emitExpiries();
+    if (settlement === null && this.empty) return;
+    const { json, version } = this.writes();
+    const [newLots, changedLots, entries, accounts, outbox] = json;
+    await tx.query('select ledger_post($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+      this.workspaceId,
+      newLots,
+      changedLots,
+      entries,
+      accounts,
+      this.now,
+      settlement === null ? null : JSON.stringify(settlement),
+      outbox,
+      version,
+    ]);
+    this.written(version);
+  }
+
+  /**
+   * Writes in one call (the ledger_apply function) what was decided on `state`, if the database
+   * still holds that state: it locks `target` as lockLedger does, compares the accounts' versions,
+   * the webhook endpoints and what is recorded under the reference or invoice with `state`'s, and
+   * writes only if they are the same. Otherwise nothing is written and the answer is the current
+   * state, to decide on again. With `write: false` it only checks, so that a refusal decided on
+   * `state` is known to hold for the current state.
+   *
+   * This needs no transaction around it: outside one, the single call is the whole operation.
+   */
+  async apply(
+    sql: Sql,
+    target: LockTarget,
+    state: Locked<unknown>,
+    options: { write: boolean; settlement?: Record<string, unknown> | undefined },
+  ): Promise<{ applied: true } | { applied: false; state: Locked<never> }> {
+    const { json, version } = this.writes();
+    const [newLots, changedLots, entries, accounts, outbox] = json;
+    const expected = {
+      customer: state.customer_id,
+      accounts: state.accounts.map((a) => [a.id, a.version]),
+      webhooks: state.webhooks,
+      prior: (state.prior as { id?: string } | null)?.id ?? null,
+      subscription: state.subscription,
+      may_discount: state.may_have_discounts,
+    };
+    const write = options.write && (options.settlement !== undefined || !this.empty);
+    const [row] = await sql.query<{ outcome: { applied: boolean; state?: LockedJson<never> } }>(
+      `select ledger_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         as outcome`,
+      [
+        this.workspaceId,
+        target.customerRef,
+        target.assets.map((a) => a.id),
+        target.currency ?? null,
+        this.now,
+        target.reference ?? null,
+        target.invoice ?? null,
+        target.subscription ?? null,
+        JSON.stringify(expected),
+        write,
+        newLots,
+        changedLots,
+        entries,
+        accounts,
+        options.settlement === undefined ? null : JSON.stringify(options.settlement),
+        outbox,
+        version,
+      ],
+    );
+    const outcome = row!.outcome;
+    if (outcome.applied) {
+      if (write) this.written(version);
+      return { applied: true };
+    }
+    return {
+      applied: false,
+      state: await fromLockedJson(
+        sql,
+        this.workspaceId,
+        target.customerRef,
+        target.assets,
+        outcome.state!,
+        target.param,
+      ),
+    };
   }
 }
 

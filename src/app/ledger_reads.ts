@@ -27,8 +27,8 @@ export async function expireCustomer(
     workspaceId,
     due.map((d) => d.asset_id),
   );
-  const accounts = await lockAccounts(deps, tx, workspaceId, customerId, [...assets.values()]);
-  const posting = new Posting(deps, workspaceId, now, deps.ids.id('exp'), null);
+  const { accounts, webhooks } = await lockAccounts(deps, tx, workspaceId, customerId, [...assets.values()]);
+  const posting = new Posting(deps, workspaceId, now, deps.ids.id('exp'), null, webhooks);
   let total = 0;
   for (const acc of accounts) total += posting.expire(acc);
   await posting.flush(tx);
@@ -101,7 +101,7 @@ export async function customerBalances(deps: Deps, workspaceId: string, customer
  * due) is one query and no transaction; the read that follows is a single statement, so it sees
  * one consistent state.
  */
-async function customerForRead(deps: Deps, workspaceId: string, customerRef: string, now: Date) {
+export async function customerForRead(deps: Deps, workspaceId: string, customerRef: string, now: Date) {
   const [found] = await deps.db.query<{ id: string; due: boolean }>(
     `select c.id, exists (select 1 from ledger_lots l where l.workspace_id = c.workspace_id and l.customer_id = c.id
          and l.remaining > 0 and l.expires_at <= $3) as due

@@ -73,8 +73,8 @@ export async function reverseGrant(
   );
   if (!root) throw new PerksError('resource_not_found', `customer has no grant '${input.grant}'`, 'grant');
   const asset = (await assetsById(tx, workspaceId, [root.asset_id])).get(root.asset_id)!;
-  const acc = (await lockLedger(deps, tx, workspaceId, customer.id, [asset], { create: true, lots: true }))
-    .accounts[0]!;
+  const locked = await lockLedger(deps, tx, workspaceId, customer.id, [asset], { create: true, lots: true });
+  const acc = locked.accounts[0]!;
 
   const [prior] = await tx.query<ReversalRow>(
     'select * from ledger_reversals where workspace_id = $1 and grant_id = $2',
@@ -84,7 +84,7 @@ export async function reverseGrant(
 
   const now = deps.clock.now();
   const id = deps.ids.id('rev');
-  const posting = new Posting(deps, workspaceId, now, id, input.reference ?? null);
+  const posting = new Posting(deps, workspaceId, now, id, input.reference ?? null, locked.webhooks);
   posting.expire(acc);
   // The grant's lots as they stand after expiry: open ones from the account, closed ones from the store.
   const closed = await tx.query<LotRow>(

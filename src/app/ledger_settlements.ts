@@ -1,8 +1,10 @@
 import { PerksError } from '../core/errors.js';
 import { type DiscountLine, planSettlement } from '../core/ledger/settlement.js';
 import { assetsById } from './ledger_assets.js';
+import { decideOnKnownState, NeedsTransaction, type Posted } from './ledger_known.js';
 import {
   type AccountState,
+  type Locked,
   lockAccounts,
   lockLedger,
   lotsById,
@@ -31,6 +33,12 @@ export interface InvoiceToSettle {
   currency: string;
   subtotal_cents: number;
   settled_at: Date;
+  /**
+   * False when the settlement's lock found no open promotion redemption of the customer and no
+   * discount recorded for the invoice, so a discount step that only draws on those has nothing to
+   * do; undefined when not known.
+   */
+  may_have_discounts?: boolean | undefined;
 }
 
 /**
@@ -110,37 +118,35 @@ type SettlementJson = Omit<SettlementRow, 'created_at' | 'voided_at'> & {
 };
 
 /**
- * Settles a finalised invoice: discount lines first, then the customer's money credit in the
- * invoice currency, in burn-down order, up to what is still due. The invoice id is locked before
- * anything is decided and the settlement is stored under it, so a repeated call (even a concurrent
- * one) answers with the first result and never applies credit twice.
+ * The settlement as far as it is decided before any discount: a refusal (the subscription is not
+ * the customer's, the invoice was settled otherwise), the settlement already made, or, to go on
+ * with, the subscription the invoice is for.
  */
-export async function settleInvoice(
-  deps: Deps,
-  tx: Sql,
-  workspaceId: string,
+function settlementGate(
   input: InvoiceInput,
-  hooks: SettlementHooks = noDiscounts,
-): Promise<SettlementView> {
-  const locked = await lockLedger<SettlementJson>(deps, tx, workspaceId, input.customer, [], {
-    lots: true,
-    currency: input.currency,
-    invoice: input.invoice_id,
-    subscription: input.subscription,
-    param: 'customer',
-  });
+  locked: Locked<SettlementJson>,
+): { refusal: PerksError } | { prior: SettlementView } | { subscriptionId: string | null } {
   const customerId = locked.customer_id;
   let subscriptionId: string | null = null;
   if (input.subscription !== undefined) {
     const sub = locked.subscription;
-    if (!sub)
-      throw new PerksError('resource_not_found', `no subscription '${input.subscription}'`, 'subscription');
+    if (!sub) {
+      return {
+        refusal: new PerksError(
+          'resource_not_found',
+          `no subscription '${input.subscription}'`,
+          'subscription',
+        ),
+      };
+    }
     if (sub.customer_id !== customerId) {
-      throw new PerksError(
-        'subscription_not_owned',
-        `subscription '${input.subscription}' belongs to another customer than '${input.customer}'`,
-        'subscription',
-      );
+      return {
+        refusal: new PerksError(
+          'subscription_not_owned',
+          `subscription '${input.subscription}' belongs to another customer than '${input.customer}'`,
+          'subscription',
+        ),
+      };
     }
     subscriptionId = sub.id;
   }
@@ -156,29 +162,55 @@ export async function settleInvoice(
       prior.currency === input.currency &&
       prior.subtotal === input.subtotal_cents;
     if (!same) {
-      throw new PerksError(
-        'invoice_already_settled',
-        `invoice '${input.invoice_id}' was already settled with a different customer, subscription, currency or subtotal`,
-        'invoice_id',
-        { settlement: prior.id },
-      );
+      return {
+        refusal: new PerksError(
+          'invoice_already_settled',
+          `invoice '${input.invoice_id}' was already settled with a different customer, subscription, currency or subtotal`,
+          'invoice_id',
+          { settlement: prior.id },
+        ),
+      };
     }
-    return settlementView(prior);
+    return { prior: settlementView(prior) };
   }
+  return { subscriptionId };
+}
 
-  const now = deps.clock.now();
-  const id = deps.ids.id('set');
-  const invoice: InvoiceToSettle = {
+/** The invoice as the discount step sees it. */
+function invoiceToSettle(
+  input: InvoiceInput,
+  locked: Locked<SettlementJson>,
+  subscriptionId: string | null,
+  now: Date,
+): InvoiceToSettle {
+  return {
     invoice_id: input.invoice_id,
-    customer_id: customerId,
+    customer_id: locked.customer_id,
     subscription_id: subscriptionId,
     currency: input.currency,
     subtotal_cents: input.subtotal_cents,
     settled_at: now,
+    may_have_discounts: locked.may_have_discounts,
   };
-  const discounts = await hooks.discountLines(tx, workspaceId, invoice);
+}
+
+/**
+ * The settlement decided on the state of the customer's credit accounts and the discount lines:
+ * expiries due first, then credit in burn-down order up to what the discounts leave due, and the
+ * credits.applied event when any credit was applied.
+ */
+function decideSettlement(
+  deps: Deps,
+  workspaceId: string,
+  input: InvoiceInput,
+  locked: Locked<SettlementJson>,
+  subscriptionId: string | null,
+  discounts: DiscountLine[],
+  now: Date,
+): Posted<SettlementView> {
+  const id = deps.ids.id('set');
   const accounts = locked.accounts;
-  const posting = new Posting(deps, workspaceId, now, id, input.invoice_id);
+  const posting = new Posting(deps, workspaceId, now, id, input.invoice_id, locked.webhooks);
   for (const acc of accounts) posting.expire(acc);
   const lots = accounts.flatMap((a) => a.lots);
   const plan = planSettlement({
@@ -220,7 +252,7 @@ export async function settleInvoice(
     workspace_id: workspaceId,
     id,
     invoice_id: input.invoice_id,
-    customer_id: customerId,
+    customer_id: locked.customer_id,
     subscription_id: subscriptionId,
     currency: input.currency,
     subtotal: input.subtotal_cents,
@@ -233,10 +265,91 @@ export async function settleInvoice(
     created_at: now,
     voided_at: null,
   };
-  // The settlement row is written in the same call as the entries it explains.
-  const { workspace_id: _ws, status: _status, created_at: _at, voided_at: _voided, ...record } = row;
-  await posting.flush(tx, record);
-  return settlementView(row);
+  const view = settlementView(row);
+  if (plan.credit_cents > 0) posting.emit('credits.applied', view);
+  // The settlement row is written in the same call as the entries it explains and the event.
+  const { workspace_id: _ws, status: _status, created_at: _at, voided_at: _voided, ...settlement } = row;
+  return { posting, settlement, answer: () => view };
+}
+
+function settlementTarget(input: InvoiceInput) {
+  return {
+    customerRef: input.customer,
+    assets: [],
+    currency: input.currency,
+    invoice: input.invoice_id,
+    subscription: input.subscription,
+    param: 'customer',
+  };
+}
+
+/**
+ * Settles a finalised invoice: discount lines first, then the customer's money credit in the
+ * invoice currency, in burn-down order, up to what is still due. The invoice id is locked before
+ * anything is decided and the settlement is stored under it, so a repeated call (even a concurrent
+ * one) answers with the first result and never applies credit twice.
+ */
+export async function settleInvoice(
+  deps: Deps,
+  tx: Sql,
+  workspaceId: string,
+  input: InvoiceInput,
+  hooks: SettlementHooks = noDiscounts,
+): Promise<SettlementView> {
+  const target = settlementTarget(input);
+  const locked = await lockLedger<SettlementJson>(deps, tx, workspaceId, input.customer, [], {
+    lots: true,
+    ...target,
+  });
+  const gate = settlementGate(input, locked);
+  if ('refusal' in gate) throw gate.refusal;
+  if ('prior' in gate) return gate.prior;
+  const now = deps.clock.now();
+  const discounts = await hooks.discountLines(
+    tx,
+    workspaceId,
+    invoiceToSettle(input, locked, gate.subscriptionId, now),
+  );
+  const decision = decideSettlement(deps, workspaceId, input, locked, gate.subscriptionId, discounts, now);
+  if (!('answer' in decision)) throw decision.refusal;
+  await decision.posting.flush(tx, decision.settlement);
+  return decision.answer();
+}
+
+/**
+ * An invoice settled with no transaction of the caller's (an API request without an
+ * Idempotency-Key): usually one call to the database, decided on the known state of the customer's
+ * credit (see ledger_known.ts). When the lock's probe says the discount step may have something to
+ * do (`may_have_discounts`), or the credit keeps changing under it, it runs in a transaction with
+ * the discount step instead; otherwise the step is skipped, as the hooks would find nothing.
+ */
+export async function settleInvoiceStandalone(
+  deps: Deps,
+  workspaceId: string,
+  input: InvoiceInput,
+  hooks: SettlementHooks = noDiscounts,
+): Promise<SettlementView> {
+  const target = settlementTarget(input);
+  const now = deps.clock.now();
+  try {
+    return await decideOnKnownState<SettlementView>(
+      deps,
+      deps.db,
+      workspaceId,
+      target,
+      (state: Locked<SettlementJson>) => {
+        const gate = settlementGate(input, state);
+        if ('refusal' in gate) return gate;
+        if ('prior' in gate) return { answer: () => gate.prior };
+        if (state.may_have_discounts) throw new NeedsTransaction('the discount step may apply');
+        return decideSettlement(deps, workspaceId, input, state, gate.subscriptionId, [], now);
+      },
+      { attempts: 2, standalone: true },
+    );
+  } catch (err) {
+    if (!(err instanceof NeedsTransaction)) throw err;
+  }
+  return deps.db.transaction((tx) => settleInvoice(deps, tx, workspaceId, input, hooks));
 }
 
 /**
@@ -269,14 +382,16 @@ export async function voidInvoice(
     workspaceId,
     [...originals.values()].map((l) => l.asset_id),
   );
-  const accounts = await lockAccounts(deps, tx, workspaceId, row.customer_id, [...assets.values()]);
+  const { accounts, webhooks } = await lockAccounts(deps, tx, workspaceId, row.customer_id, [
+    ...assets.values(),
+  ]);
   const reversed = await reversedGrants(
     tx,
     workspaceId,
     [...originals.values()].map((l) => l.grant_id),
   );
   const byAsset = new Map<string, AccountState>(accounts.map((a) => [a.asset.id, a]));
-  const posting = new Posting(deps, workspaceId, now, row.id, invoiceId);
+  const posting = new Posting(deps, workspaceId, now, row.id, invoiceId, webhooks);
   for (const acc of accounts) posting.expire(acc);
   for (const credit of row.credits) {
     const original = originals.get(credit.lot)!;
@@ -287,6 +402,7 @@ export async function voidInvoice(
   }
   // A piece whose original expiry has passed comes back already expired, straight into breakage.
   for (const acc of accounts) posting.expire(acc);
+  posting.emit('invoice.voided', settlementView({ ...row, status: 'voided', voided_at: now }));
   await posting.flush(tx);
   const discounts = row.lines.filter((l): l is DiscountLine => l.type === 'discount');
   await hooks.revertDiscounts(

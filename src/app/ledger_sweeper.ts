@@ -37,8 +37,10 @@ export async function sweepExpired(deps: Deps, limit = 500): Promise<number> {
       if (locked.length === 0) return 0;
       const assets = await assetsById(tx, d.workspace_id, [d.asset_id]);
       // The row is already ours; locking it again in the same transaction returns at once.
-      const accounts = await lockAccounts(deps, tx, d.workspace_id, d.customer_id, [...assets.values()]);
-      const posting = new Posting(deps, d.workspace_id, now, deps.ids.id('exp'), null);
+      const { accounts, webhooks } = await lockAccounts(deps, tx, d.workspace_id, d.customer_id, [
+        ...assets.values(),
+      ]);
+      const posting = new Posting(deps, d.workspace_id, now, deps.ids.id('exp'), null, webhooks);
       let lots = 0;
       for (const acc of accounts) {
         const before = acc.lots.filter((l) => l.remaining > 0).length;

@@ -1,4 +1,4 @@
-import { enqueue, WEBHOOK_MAX_ATTEMPTS } from './outbox.js';
+import { enqueue, type OutboxInput, WEBHOOK_MAX_ATTEMPTS } from './outbox.js';
 import type { Deps, Sql } from './ports.js';
 
 /**
@@ -42,31 +42,38 @@ export interface EmittedWebhook {
   deliveries: string[];
 }
 
+/** What deciding who gets an event needs to know of an endpoint. */
+export interface WebhookSubscriber {
+  id: string;
+  event_types: string[];
+  status: 'enabled' | 'disabled';
+}
+
+/** The one rule for who gets an event: the endpoints subscribed to its type, or to every type. */
+export function subscribes(endpoint: WebhookSubscriber, type: WebhookEventType): boolean {
+  return endpoint.event_types.includes('*') || endpoint.event_types.includes(type);
+}
+
 /**
- * Queues one delivery of the event per endpoint subscribed to its type, in the caller's transaction.
- * Endpoints that are disabled get their delivery written as canceled, so it shows in their delivery
- * log and can be recovered when they are re-enabled.
+ * The outbox rows that deliver one event to the endpoints subscribed to its type, one per endpoint,
+ * all under one message id. Endpoints that are disabled get their delivery written as canceled, so it
+ * shows in their delivery log and can be recovered when they are re-enabled. Writing the rows is the
+ * caller's: `emitWebhookEvent` does it in a statement of its own, a ledger operation with its other
+ * writes (see ledger_posting.ts).
  */
-export async function emitWebhookEvent(
+export function webhookDeliveries(
   deps: Deps,
-  tx: Sql,
-  workspaceId: string,
+  endpoints: readonly WebhookSubscriber[],
   type: WebhookEventType,
   data: unknown,
-): Promise<EmittedWebhook> {
-  const endpoints = await tx.query<{ id: string; event_types: string[]; status: 'enabled' | 'disabled' }>(
-    'select id, event_types, status from webhook_endpoints where workspace_id = $1',
-    [workspaceId],
-  );
-  const subscribed = endpoints.filter((e) => e.event_types.includes('*') || e.event_types.includes(type));
-  if (subscribed.length === 0) return { id: null, deliveries: [] };
+): { id: string | null; rows: OutboxInput[] } {
+  const subscribed = endpoints.filter((e) => subscribes(e, type));
+  if (subscribed.length === 0) return { id: null, rows: [] };
   const id = deps.ids.id('msg');
   const body = JSON.stringify({ id, type, timestamp: deps.clock.now().toISOString(), data });
-  const rows = await enqueue(
-    deps,
-    tx,
-    workspaceId,
-    subscribed.map((endpoint) => ({
+  return {
+    id,
+    rows: subscribed.map((endpoint) => ({
       kind: 'webhook' as const,
       endpoint_id: endpoint.id,
       event_id: id,
@@ -77,7 +84,28 @@ export async function emitWebhookEvent(
         ? { status: 'canceled' as const, last_error: 'the endpoint was disabled when the event happened' }
         : {}),
     })),
-    'whd',
+  };
+}
+
+/** The prefix of a delivery's id (its outbox row). */
+export const DELIVERY_ID_PREFIX = 'whd';
+
+/**
+ * Queues one delivery of the event per endpoint subscribed to its type, in the caller's transaction.
+ */
+export async function emitWebhookEvent(
+  deps: Deps,
+  tx: Sql,
+  workspaceId: string,
+  type: WebhookEventType,
+  data: unknown,
+): Promise<EmittedWebhook> {
+  const endpoints = await tx.query<WebhookSubscriber>(
+    'select id, event_types, status from webhook_endpoints where workspace_id = $1',
+    [workspaceId],
   );
-  return { id, deliveries: rows.map((r) => r.id) };
+  const { id, rows } = webhookDeliveries(deps, endpoints, type, data);
+  if (rows.length === 0) return { id: null, deliveries: [] };
+  const written = await enqueue(deps, tx, workspaceId, rows, DELIVERY_ID_PREFIX);
+  return { id, deliveries: written.map((r) => r.id) };
 }

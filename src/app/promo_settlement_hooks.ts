@@ -10,6 +10,8 @@ import { promotionDiscountLines, undoPromotionDiscountLines } from './promo_disc
 export function promotionSettlementHooks(deps: Deps): SettlementHooks {
   return {
     async discountLines(tx, workspaceId, invoice) {
+      // The settlement's lock already looked: no open redemption and no recorded line, no discount.
+      if (invoice.may_have_discounts === false) return [];
       const lines = await promotionDiscountLines(deps, tx, workspaceId, {
         invoice_id: invoice.invoice_id,
         customer_id: invoice.customer_id,

@@ -374,14 +374,23 @@ describe(
           spent: CUSTOMERS * CREDIT_CENTS,
         });
 
-        // The outbox: every row sent.
+        // The outbox: every row sent. The webhooks are one `stripe_event.failed` per broken event and
+        // one `credits.applied` per invoice whose draft was settled with the customer's credit.
         const outbox = await db.query<{ kind: string; status: string; n: number }>(
           'select kind, status, count(*)::int8 as n from outbox where workspace_id = $1 group by kind, status order by kind, status',
           [ws],
         );
         assert.deepEqual(
           outbox.map((o) => `${o.kind}:${o.status}:${o.n}`),
-          [`stripe_call:succeeded:${CUSTOMERS}`, `webhook:succeeded:${expected.broken}`],
+          [`stripe_call:succeeded:${CUSTOMERS}`, `webhook:succeeded:${expected.broken + CUSTOMERS}`],
+        );
+        const types = await db.query<{ type: string; n: number }>(
+          `select event_type as type, count(*)::int8 as n from outbox where workspace_id = $1 and kind = 'webhook' group by event_type order by event_type`,
+          [ws],
+        );
+        assert.deepEqual(
+          types.map((t) => `${t.type}:${t.n}`),
+          [`credits.applied:${CUSTOMERS}`, `stripe_event.failed:${expected.broken}`],
         );
         // Webhooks: each at least once at the receiver, each effect counted once.
         const webhooks = await db.query<{ event_id: string }>(

@@ -572,7 +572,7 @@ describe('ledger properties (pglite)', () => {
       for (const c of CUSTOMERS) {
         const id = customers[CUSTOMERS.indexOf(c as (typeof CUSTOMERS)[number])]!;
         for (const key of ASSET_KEYS) {
-          const asset = snapshot.assets[key];
+          const asset = snapshot.asset_ids[key];
           const acc = snapshot.accounts.find((a) => a.customer_id === id && a.asset_id === asset);
           const held = snapshot.payouts
             .filter((p) => p.account_id === acc?.id && p.status === 'pending')

@@ -38,7 +38,7 @@ export async function loadSnapshot(
     lots: StoreLot[];
     breakage: Record<string, number>;
     /** Asset ids by key. */
-    assets: Record<string, string>;
+    asset_ids: Record<string, string>;
   }
 > {
   // One round trip: the property tests take a snapshot after every step.
@@ -49,7 +49,7 @@ export async function loadSnapshot(
     lots: (Omit<StoreLot, 'expires_at_ms'> & { expires_at: string | null })[];
     payouts: LedgerSnapshot['payouts'][number][];
     breakage: { key: string; total: number }[];
-    assets: { key: string; id: string }[];
+    assets: { key: string; id: string; negative_policy: 'allow_negative' | 'forgive' }[];
   }>(
     `select
        ${agg('select id, asset_id, kind, customer_id, balance, debt from ledger_accounts where workspace_id = $1')} as accounts,
@@ -66,7 +66,7 @@ export async function loadSnapshot(
               from ledger_accounts a join ledger_assets s on s.workspace_id = a.workspace_id and s.id = a.asset_id
               left join ledger_entries e on e.workspace_id = a.workspace_id and e.credit_account_id = a.id
               where a.workspace_id = $1 and a.kind = 'breakage' group by s.key`)} as breakage,
-       ${agg('select key, id from ledger_assets where workspace_id = $1')} as assets`,
+       ${agg('select key, id, negative_policy from ledger_assets where workspace_id = $1')} as assets`,
     [workspaceId],
   );
   const { accounts, entries, lots, payouts, breakage, assets } = row!;
@@ -80,6 +80,7 @@ export async function loadSnapshot(
     })),
     payouts,
     breakage: Object.fromEntries(breakage.map((b) => [b.key, b.total])),
-    assets: Object.fromEntries(assets.map((a) => [a.key, a.id])),
+    assets,
+    asset_ids: Object.fromEntries(assets.map((a) => [a.key, a.id])),
   };
 }

@@ -5,6 +5,7 @@ import { loadConfig } from '../../config.js';
 import { isPerksError } from '../../core/errors.js';
 import { describeStore, makeDeps, openStore, serve } from '../../main.js';
 import { DataDirLockedError } from '../db/lock.js';
+import { registerLedgerCommands } from './ledger.js';
 import { registerProgramCommands } from './programs.js';
 import { registerPromotionCommands } from './promotions.js';
 import { registerStripeCommands } from './stripe.js';
@@ -148,6 +149,7 @@ keys
 registerProgramCommands(program);
 registerPromotionCommands(program);
 registerStripeCommands(program);
+registerLedgerCommands(program);
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof DataDirLockedError || isPerksError(err)) {

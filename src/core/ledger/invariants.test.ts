@@ -154,6 +154,19 @@ describe('checkInvariants', () => {
       );
     });
   }
+  it('debt (a balance below zero) is a fault only on an asset that forgives', () => {
+    const inDebt = (negative_policy: 'forgive' | 'allow_negative') => {
+      const s = sound();
+      s.assets = [{ id: 'usd', key: 'usd_credit', negative_policy }];
+      s.accounts = s.accounts.map((a) => (a.id === 'cust' ? { ...a, debt: 5 } : a));
+      return checkInvariants(s, { expiredSwept: true });
+    };
+    assert.ok(
+      inDebt('forgive').some((v) => /forgives/.test(v)),
+      inDebt('forgive').join('\n'),
+    );
+    assert.ok(!inDebt('allow_negative').some((v) => /forgives/.test(v)));
+  });
   it('an expired lot not yet swept is allowed when expiry has not been applied', () => {
     const s = sound();
     s.lots = s.lots.map((l) => (l.id === 'L1' ? { ...l, expires_at_ms: 900 } : l));

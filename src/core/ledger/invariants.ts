@@ -63,12 +63,20 @@ export interface SnapshotPayout {
   status: 'pending' | 'paid' | 'rejected' | 'canceled';
 }
 
+export interface SnapshotAsset {
+  id: string;
+  key: string;
+  negative_policy: 'allow_negative' | 'forgive';
+}
+
 export interface LedgerSnapshot {
   now_ms: number;
   accounts: readonly SnapshotAccount[];
   entries: readonly SnapshotEntry[];
   lots: readonly SnapshotLot[];
   payouts: readonly SnapshotPayout[];
+  /** When given, debt (a balance below zero) is checked against each asset's negative policy. */
+  assets?: readonly SnapshotAsset[];
 }
 
 export function checkInvariants(s: LedgerSnapshot, options: { expiredSwept: boolean }): string[] {
@@ -147,6 +155,12 @@ export function checkInvariants(s: LedgerSnapshot, options: { expiredSwept: bool
       out.push(`account ${a.id}: balance ${a.balance} != open lots ${open} - debt ${debt}`);
     }
     if (debt < 0) out.push(`account ${a.id}: negative debt ${debt}`);
+    const asset = s.assets?.find((x) => x.id === a.asset_id);
+    if (debt > 0 && asset?.negative_policy === 'forgive') {
+      out.push(
+        `account ${a.id}: in debt ${debt} (balance below zero) but asset ${asset.key} forgives; only allow_negative assets go below zero`,
+      );
+    }
     if (debt > 0 && open > 0) out.push(`account ${a.id}: in debt ${debt} while lots hold ${open}`);
     if ((a.balance ?? 0) > MAX_BALANCE_MINOR) out.push(`account ${a.id}: balance above the limit`);
   }

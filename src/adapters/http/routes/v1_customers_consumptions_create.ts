@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { consume } from '../../../app/ledger_consumptions.js';
+import { consume, consumeStandalone } from '../../../app/ledger_consumptions.js';
 import { execute } from '../idempotency.js';
 import { identifier } from '../schemas.js';
 import type { RegisterRoute } from './index.js';
@@ -25,11 +25,19 @@ const register: RegisterRoute = (app, deps) => {
         response: { 201: consumptionSchema, ...ledgerErrors },
       },
     },
-    (req, reply) =>
-      execute(deps, req, reply, async (tx) => ({
+    async (req, reply) => {
+      // Without an Idempotency-Key there is no response to store with the effects, so the
+      // consumption needs no transaction of the request's: it is usually one call to the database.
+      if (!req.idempotency) {
+        const body = await consumeStandalone(deps, req.workspaceId, req.params.id, req.body);
+        reply.code(201);
+        return body;
+      }
+      return execute(deps, req, reply, async (tx) => ({
         status: 201,
         body: await consume(deps, tx, req.workspaceId, req.params.id, req.body),
-      })),
+      }));
+    },
   );
 };
 export default register;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { grant } from '../../../app/ledger_grants.js';
+import { grant, grantStandalone } from '../../../app/ledger_grants.js';
 import { execute } from '../idempotency.js';
 import { identifier, metadata } from '../schemas.js';
 import type { RegisterRoute } from './index.js';
@@ -37,11 +37,19 @@ const register: RegisterRoute = (app, deps) => {
         response: { 200: grantSchema, 201: grantSchema, ...ledgerErrors },
       },
     },
-    (req, reply) =>
-      execute(deps, req, reply, async (tx) => {
+    async (req, reply) => {
+      // Without an Idempotency-Key there is no response to store with the effects, so the grant
+      // needs no transaction of the request's: it is usually one call to the database.
+      if (!req.idempotency) {
+        const result = await grantStandalone(deps, req.workspaceId, req.params.id, req.body);
+        reply.code(result.created ? 201 : 200);
+        return result.grant;
+      }
+      return execute(deps, req, reply, async (tx) => {
         const result = await grant(deps, tx, req.workspaceId, req.params.id, req.body);
         return { status: result.created ? 201 : 200, body: result.grant };
-      }),
+      });
+    },
   );
 };
 export default register;

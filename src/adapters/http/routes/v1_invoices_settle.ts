@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { settleInvoice } from '../../../app/ledger_settlements.js';
+import { settleInvoice, settleInvoiceStandalone } from '../../../app/ledger_settlements.js';
 import { promotionSettlementHooks } from '../../../app/promo_settlement_hooks.js';
 import { execute } from '../idempotency.js';
 import { amountMinor, currency, identifier } from '../schemas.js';
@@ -25,11 +25,17 @@ const register: RegisterRoute = (app, deps) => {
         response: { 200: settlementSchema, ...ledgerErrors },
       },
     },
-    (req, reply) =>
-      execute(deps, req, reply, async (tx) => ({
+    async (req, reply) => {
+      // Without an Idempotency-Key there is no response to store with the effects, so the
+      // settlement needs no transaction of the request's: it is usually one call to the database.
+      if (!req.idempotency) {
+        return settleInvoiceStandalone(deps, req.workspaceId, req.body, promotionSettlementHooks(deps));
+      }
+      return execute(deps, req, reply, async (tx) => ({
         status: 200,
         body: await settleInvoice(deps, tx, req.workspaceId, req.body, promotionSettlementHooks(deps)),
-      })),
+      }));
+    },
   );
 };
 export default register;
