@@ -64,7 +64,7 @@ export function consume(
   customerRef: string,
   input: ConsumptionInput,
 ): Promise<ConsumptionView> {
-  return consumeOn(deps, tx, workspaceId, customerRef, input, { attempts: 3, standalone: true });
+  return consumeOn(deps, tx, workspaceId, customerRef, input, { attempts: 3, standalone: false });
 }
 
 /**

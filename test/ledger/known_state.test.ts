@@ -132,59 +132,67 @@ for (const store of storeCases()) {
       }
     });
 
-    it('requests with and without a transaction on one account all finish with a pool of 3', async () => {
-      // Requests without a transaction wait for their turn holding no connection; those inside one
-      // hold a connection and never wait for a turn, so the one whose turn it is can always write.
-      const db = store.name === 'postgres' ? await openTestPostgres(3) : await openTestPglite();
-      const deps: Deps = { db, clock: new TestClock(), ids: systemIds() };
-      try {
-        const ws = (await createWorkspace(deps, 'pool')).workspace.id;
-        await db.transaction(async (tx) => {
-          await createAsset(deps, tx, ws, {
-            key: 'minutes',
-            kind: 'units',
-            unit: 'minutes',
-            purpose: 'credit',
-          });
-          await upsertCustomer(deps, tx, ws, { external_id: 'hot' }, deps.clock.now());
-          await grant(deps, tx, ws, 'hot', {
-            asset: 'minutes',
-            amount: 1000,
-            reason: 'seed',
-            reference: 'seed',
-            source: { type: 'program', id: 'p' },
-          });
-        });
-        const input = { asset: 'minutes', amount: 2 };
-        const work = [
-          ...Array.from({ length: 40 }, () => consumeStandalone(deps, ws, 'hot', input)),
-          ...Array.from({ length: 20 }, () => db.transaction((tx) => consume(deps, tx, ws, 'hot', input))),
-          ...Array.from({ length: 10 }, (_, i) =>
-            grantStandalone(deps, ws, 'hot', {
-              asset: 'minutes',
-              amount: 1,
-              reason: 'more',
-              reference: `more_${i}`,
-              source: { type: 'program', id: 'p' },
-            }),
-          ),
-        ];
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('the requests did not all finish: a deadlock')), 120_000);
-        });
+    it(
+      'requests with and without a transaction on one account all finish with a pool of 3',
+      { timeout: 300_000 },
+      async () => {
+        // Requests without a transaction wait for their turn holding no connection; those inside one
+        // hold a connection and never wait for a turn, so the one whose turn it is can always write.
+        const db = store.name === 'postgres' ? await openTestPostgres(3) : await openTestPglite();
+        const deps: Deps = { db, clock: new TestClock(), ids: systemIds() };
         try {
-          await Promise.race([Promise.all(work), timeout]);
+          const ws = (await createWorkspace(deps, 'pool')).workspace.id;
+          await db.transaction(async (tx) => {
+            await createAsset(deps, tx, ws, {
+              key: 'minutes',
+              kind: 'units',
+              unit: 'minutes',
+              purpose: 'credit',
+            });
+            await upsertCustomer(deps, tx, ws, { external_id: 'hot' }, deps.clock.now());
+            await grant(deps, tx, ws, 'hot', {
+              asset: 'minutes',
+              amount: 1000,
+              reason: 'seed',
+              reference: 'seed',
+              source: { type: 'program', id: 'p' },
+            });
+          });
+          const input = { asset: 'minutes', amount: 2 };
+          const work = [
+            ...Array.from({ length: 40 }, () => consumeStandalone(deps, ws, 'hot', input)),
+            ...Array.from({ length: 20 }, () => db.transaction((tx) => consume(deps, tx, ws, 'hot', input))),
+            ...Array.from({ length: 10 }, (_, i) =>
+              grantStandalone(deps, ws, 'hot', {
+                asset: 'minutes',
+                amount: 1,
+                reason: 'more',
+                reference: `more_${i}`,
+                source: { type: 'program', id: 'p' },
+              }),
+            ),
+          ];
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error('the requests did not all finish: a deadlock')),
+              120_000,
+            );
+          });
+          try {
+            await Promise.race([Promise.all(work), timeout]);
+          } finally {
+            clearTimeout(timer);
+          }
+          const [minutes] = (await customerBalances(deps, ws, 'hot')).data;
+          assert.equal(minutes!.available, 1000 - 60 * 2 + 10);
+          const snapshot = await ledgerSnapshot(db, ws, deps.clock.now().getTime());
+          assert.deepEqual(checkInvariants(snapshot, { expiredSwept: false }), []);
         } finally {
-          clearTimeout(timer);
+          // After a deadlock the pool would wait forever for its connections to come back.
+          await Promise.race([db.close(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
         }
-        const [minutes] = (await customerBalances(deps, ws, 'hot')).data;
-        assert.equal(minutes!.available, 1000 - 60 * 2 + 10);
-        const snapshot = await ledgerSnapshot(db, ws, deps.clock.now().getTime());
-        assert.deepEqual(checkInvariants(snapshot, { expiredSwept: false }), []);
-      } finally {
-        await db.close();
-      }
-    });
+      },
+    );
   });
 }
