@@ -7,47 +7,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { openPglite, openPostgres } from '../src/adapters/db/db.js';
 import { buildServer } from '../src/adapters/http/server.js';
 import { systemClock, systemIds } from '../src/adapters/system.js';
-import type { Db } from '../src/app/ports.js';
 import { tenantTables } from './helpers/isolation.js';
-import { freshDataDir, runCli } from './helpers/processes.js';
-import { createTestDatabase } from './helpers/stores.js';
+import { type CliStore, cliStoreCases } from './helpers/cli_stores.js';
+import { runCli } from './helpers/processes.js';
 
 const SECRET = /sk_[0-9A-Za-z]{43}/g;
 
-interface CliStore {
-  name: 'pglite' | 'postgres';
-  env: Record<string, string>;
-  open(): Promise<Db>;
-  remove(): Promise<void>;
-}
-
-async function pgliteStore(): Promise<CliStore> {
-  const tmp = await freshDataDir('cli');
-  return {
-    name: 'pglite',
-    env: { PERKS_DATA_DIR: tmp.dir, DATABASE_URL: '' },
-    open: () => openPglite({ dataDir: tmp.dir, command: 'cli test' }),
-    remove: async () => tmp.remove(),
-  };
-}
-
-async function postgresStore(): Promise<CliStore> {
-  const database = await createTestDatabase();
-  return {
-    name: 'postgres',
-    env: { DATABASE_URL: database.url },
-    open: () => openPostgres(database.url, 2),
-    remove: () => database.drop(),
-  };
-}
-
-const makers = [pgliteStore, ...(process.env.DATABASE_URL ? [postgresStore] : [])];
-
-for (const make of makers) {
-  describe(`cli (${make === pgliteStore ? 'pglite' : 'postgres'})`, () => {
+for (const { name, make } of cliStoreCases('cli')) {
+  describe(`cli (${name})`, () => {
     let store: CliStore;
     const cli = async (...args: string[]) => runCli(args, store.env);
     /** What the CLI steps hand to the checks that follow. */

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { openPglite, openPostgres } from '../../src/adapters/db/db.js';
 import { migrate } from '../../src/adapters/db/migrate.js';
 import { systemIds } from '../../src/adapters/system.js';
 import { upsertCustomer } from '../../src/app/customers.js';
@@ -15,39 +14,10 @@ import { grant } from '../../src/app/ledger_grants.js';
 import type { Db, Deps } from '../../src/app/ports.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
 import { TestClock } from '../helpers/harness.js';
-import { freshDataDir, runCli } from '../helpers/processes.js';
-import { createTestDatabase } from '../helpers/stores.js';
+import { type CliStore, cliStoreCases } from '../helpers/cli_stores.js';
+import { runCli } from '../helpers/processes.js';
 
 const DAY = 24 * 3600 * 1000;
-
-interface CliStore {
-  name: string;
-  env: Record<string, string>;
-  open(): Promise<Db>;
-  remove(): Promise<void>;
-}
-
-async function pgliteStore(): Promise<CliStore> {
-  const tmp = await freshDataDir('cli-ledger');
-  return {
-    name: 'pglite',
-    env: { PERKS_DATA_DIR: tmp.dir, DATABASE_URL: '' },
-    open: () => openPglite({ dataDir: tmp.dir, command: 'ledger cli test' }),
-    remove: async () => tmp.remove(),
-  };
-}
-
-async function postgresStore(): Promise<CliStore> {
-  const database = await createTestDatabase();
-  return {
-    name: 'postgres',
-    env: { DATABASE_URL: database.url },
-    open: () => openPostgres(database.url, 2),
-    remove: () => database.drop(),
-  };
-}
-
-const makers = [pgliteStore, ...(process.env.DATABASE_URL ? [postgresStore] : [])];
 
 /** Runs `fn` on the store and closes it (the embedded store allows one process at a time). */
 async function onStore<T>(store: CliStore, fn: (db: Db) => Promise<T>): Promise<T> {
@@ -60,8 +30,8 @@ async function onStore<T>(store: CliStore, fn: (db: Db) => Promise<T>): Promise<
   }
 }
 
-for (const make of makers) {
-  describe(`perks ledger (${make === pgliteStore ? 'pglite' : 'postgres'})`, () => {
+for (const { name, make } of cliStoreCases('cli-ledger')) {
+  describe(`perks ledger (${name})`, () => {
     let store: CliStore;
     let workspace = '';
     const cli = (...args: string[]) => runCli(['ledger', ...args], store.env);

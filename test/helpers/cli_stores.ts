@@ -1,0 +1,46 @@
+import { openPglite, openPostgres } from '../../src/adapters/db/db.js';
+import type { Db } from '../../src/app/ports.js';
+import { freshDataDir } from './processes.js';
+import { createTestDatabase } from './stores.js';
+
+/** A store the real CLI runs against in a child process (through `env`) and a test opens directly. */
+export interface CliStore {
+  name: 'pglite' | 'postgres';
+  env: Record<string, string>;
+  open(): Promise<Db>;
+  remove(): Promise<void>;
+}
+
+export interface CliStoreCase {
+  name: CliStore['name'];
+  make(): Promise<CliStore>;
+}
+
+/** A fresh embedded data folder, and where DATABASE_URL is set a fresh PostgreSQL database too. */
+export function cliStoreCases(label: string): CliStoreCase[] {
+  const pglite: CliStoreCase = {
+    name: 'pglite',
+    async make() {
+      const tmp = await freshDataDir(label);
+      return {
+        name: 'pglite',
+        env: { PERKS_DATA_DIR: tmp.dir, DATABASE_URL: '' },
+        open: () => openPglite({ dataDir: tmp.dir, command: `${label} test` }),
+        remove: async () => tmp.remove(),
+      };
+    },
+  };
+  const postgres: CliStoreCase = {
+    name: 'postgres',
+    async make() {
+      const database = await createTestDatabase();
+      return {
+        name: 'postgres',
+        env: { DATABASE_URL: database.url },
+        open: () => openPostgres(database.url, 2),
+        remove: () => database.drop(),
+      };
+    },
+  };
+  return [pglite, ...(process.env.DATABASE_URL ? [postgres] : [])];
+}
