@@ -1,4 +1,4 @@
-import { fromMs } from './batch_sql.js';
+import { fromMs, textArray } from './batch_sql.js';
 import type { Db, Deps } from './ports.js';
 import { keyedHash, type LinkTarget, makeClickId, resolveLink } from './referrals_codes.js';
 
@@ -9,7 +9,7 @@ import { keyedHash, type LinkTarget, makeClickId, resolveLink } from './referral
  * MAX_DELAY_MS after they happen, in one statement per batch; the per-referrer click counters are
  * updated in the same transaction.
  */
-const MAX_BATCH = 500;
+const MAX_BATCH = 2_000;
 const MAX_DELAY_MS = 50;
 const WRITE_ATTEMPTS = 3;
 const WRITE_RETRY_MS = 100;
@@ -26,15 +26,15 @@ const TARGET_CACHE_LIMIT = 50_000;
 const CLICK_PLACEHOLDER = 'PERKSCLICKID0';
 
 interface PendingClick {
-  workspace_id: string;
+  target: LinkTarget;
   id: string;
-  code: string;
-  program_id: string;
-  referrer_customer_id: string;
   ip_hash: string | null;
   user_agent_hash: string | null;
   clicked_at_ms: number;
 }
+
+/** unique_violation: the click ids of a batch already stored, by an attempt whose answer was lost. */
+const UNIQUE_VIOLATION = '23505';
 
 /**
  * Keyed hashes of recent visitors' IP addresses and user agents. A hash costs more than the rest of
@@ -172,11 +172,8 @@ export class ClickRecorder {
     const target = entry.target;
     const id = this.deps.ids.id('clk');
     this.pending.push({
-      workspace_id: target.workspace_id,
+      target,
       id,
-      code: target.code,
-      program_id: target.program_id,
-      referrer_customer_id: target.customer_id,
       ip_hash: ip ? this.hash(target.secret, `ip:${ip}`) : null,
       user_agent_hash: userAgent ? this.hash(target.secret, `ua:${userAgent}`) : null,
       clicked_at_ms: at.getTime(),
@@ -227,34 +224,63 @@ export class ClickRecorder {
 
   /**
    * One statement per batch (atomic on its own): the click rows, and each referrer's click counter
-   * raised by the clicks actually inserted. A failed write is tried again a few times before it is
-   * reported, so a passing hiccup of the store loses nothing.
+   * raised by as many. The batch goes as arrays: its links once each, then per click the index of
+   * its link, its id, hashes and time. A failed write is tried again a few times before it is
+   * reported, so a passing hiccup of the store loses nothing; a retry that finds the batch's click ids
+   * already stored means the attempt before it was committed, and stops there.
    */
   private async write(batch: PendingClick[]): Promise<void> {
-    // JSON is the cheapest way to hand the store a batch of rows: serialised natively, one parameter.
-    const rows = JSON.stringify(batch);
+    const links = new Map<LinkTarget, number>();
+    const linkOf: number[] = [];
+    const counts: number[] = [];
+    for (const click of batch) {
+      let index = links.get(click.target);
+      if (index === undefined) {
+        index = links.size + 1;
+        links.set(click.target, index);
+        counts.push(0);
+      }
+      counts[index - 1]!++;
+      linkOf.push(index);
+    }
+    const targets = [...links.keys()];
+    const params = [
+      textArray(targets.map((t) => t.workspace_id)),
+      textArray(targets.map((t) => t.code)),
+      textArray(targets.map((t) => t.program_id)),
+      textArray(targets.map((t) => t.customer_id)),
+      `{${counts.join(',')}}`,
+      `{${linkOf.join(',')}}`,
+      textArray(batch.map((c) => c.id)),
+      textArray(batch.map((c) => c.ip_hash)),
+      textArray(batch.map((c) => c.user_agent_hash)),
+      `{${batch.map((c) => c.clicked_at_ms).join(',')}}`,
+    ];
     for (let attempt = 1; ; attempt++) {
       try {
         await this.deps.db.query(
-          `with inserted as (
+          `with links as (
+             select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) with ordinality
+               as l(workspace_id, code, program_id, referrer_customer_id, clicks, n)
+           ), inserted as (
              insert into referral_clicks (workspace_id, id, code, program_id, referrer_customer_id, ip_hash,
                user_agent_hash, clicked_at)
-             select workspace_id, id, code, program_id, referrer_customer_id, ip_hash, user_agent_hash,
-               ${fromMs('clicked_at_ms')}
-             from json_to_recordset($1::json) as x(workspace_id text, id text, code text, program_id text,
-               referrer_customer_id text, ip_hash text, user_agent_hash text, clicked_at_ms bigint)
-             on conflict do nothing
-             returning workspace_id, program_id, referrer_customer_id
+             select l.workspace_id, c.id, l.code, l.program_id, l.referrer_customer_id, c.ip_hash,
+               c.user_agent_hash, ${fromMs('c.clicked_at_ms')}
+             from unnest($6::int[], $7::text[], $8::text[], $9::text[], $10::int8[])
+               as c(link, id, ip_hash, user_agent_hash, clicked_at_ms)
+             join links l on l.n = c.link
            )
            update referrers r set clicks = r.clicks + x.n
-           from (select workspace_id, program_id, referrer_customer_id, count(*) as n from inserted
+           from (select workspace_id, program_id, referrer_customer_id, sum(clicks) as n from links
                  group by 1, 2, 3) x
            where r.workspace_id = x.workspace_id and r.program_id = x.program_id
              and r.customer_id = x.referrer_customer_id`,
-          [rows],
+          params,
         );
         return;
       } catch (err) {
+        if (attempt > 1 && (err as { code?: unknown }).code === UNIQUE_VIOLATION) return;
         if (attempt >= WRITE_ATTEMPTS) throw err;
         await new Promise((resolve) => setTimeout(resolve, WRITE_RETRY_MS * attempt));
       }
