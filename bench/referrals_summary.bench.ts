@@ -19,6 +19,7 @@ import {
   createBenchDatabase,
   inParallel,
   load,
+  percentile,
   scaled,
   startServer,
 } from './lib.js';
@@ -77,10 +78,6 @@ async function seed(url: string, workspaceId: string, referrerId: string, log: (
   } finally {
     await client.end();
   }
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 export default async function run(ctx: BenchContext): Promise<BenchResult[]> {
