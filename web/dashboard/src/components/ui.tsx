@@ -59,6 +59,51 @@ export interface Column<T> {
   className?: string;
 }
 
+/** Rows under a header of columns; `empty`, when given, stands in one row when there are none. */
+export function Table<T>({
+  columns,
+  rows,
+  rowKey,
+  empty,
+}: {
+  columns: Column<T>[];
+  rows: T[];
+  rowKey: (row: T) => string;
+  empty?: string | undefined;
+}) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th key={c.header} scope="col" className={c.className}>
+              {c.header}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 && empty !== undefined ? (
+          <tr>
+            <td colSpan={columns.length} className="empty">
+              {empty}
+            </td>
+          </tr>
+        ) : null}
+        {rows.map((row) => (
+          <tr key={rowKey(row)}>
+            {columns.map((c) => (
+              <td key={c.header} className={c.className}>
+                {c.cell(row)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /**
  * A server-paginated table: it asks the API for one page at a time (`limit`, `starting_after`)
  * and never loads a whole list, so it stays fast with hundreds of thousands of rows.
@@ -119,35 +164,7 @@ export function PagedTable<T extends { id: string }>({
   return (
     <div className="table-wrap" aria-busy={loading}>
       <Notice error={error} />
-      <table>
-        <thead>
-          <tr>
-            {columns.map((c) => (
-              <th key={c.header} scope="col" className={c.className}>
-                {c.header}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.length === 0 && !loading ? (
-            <tr>
-              <td colSpan={columns.length} className="empty">
-                {empty}
-              </td>
-            </tr>
-          ) : null}
-          {rows.map((row) => (
-            <tr key={rowKey(row)}>
-              {columns.map((c) => (
-                <td key={c.header} className={c.className}>
-                  {c.cell(row)}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table columns={columns} rows={rows} rowKey={rowKey} empty={loading ? undefined : empty} />
       <div className="pager">
         <button
           type="button"

@@ -7,6 +7,7 @@ import { linkProps } from '../../router';
 import { GrantForm } from './GrantForm';
 import { GrantsPanel } from './Grants';
 import { PayoutsPanel } from './Payouts';
+import { AssetFilter } from './AssetFilter';
 import { type Asset, assetFormat, type Balance, type Customer, type Entry } from './types';
 
 export function CustomerDetail({ id }: { id: string }) {
@@ -129,17 +130,7 @@ function Statement({
     <section className="panel" aria-labelledby="statement-title">
       <div className="panel-head">
         <h2 id="statement-title">Statement</h2>
-        <label className="inline-field">
-          <span>Asset</span>
-          <select aria-label="Statement asset" value={asset} onChange={(e) => setAsset(e.target.value)}>
-            <option value="">All assets</option>
-            {[...assets.keys()].map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
-          </select>
-        </label>
+        <AssetFilter label="Statement asset" assets={assets} value={asset} onChange={setAsset} />
       </div>
       <PagedTable<Entry>
         path={`/v1/customers/${customer}/ledger`}

@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { api } from '../../api';
 import { Field, FormError, formatAmount, formatTime, PagedTable } from '../../components/ui';
 import { fieldError } from './input';
+import { AssetFilter } from './AssetFilter';
 import { type Asset, assetFormat, type Grant } from './types';
 
 interface Reversal {
@@ -37,17 +38,7 @@ export function GrantsPanel({
     <section className="panel" aria-labelledby="grants-title">
       <div className="panel-head">
         <h2 id="grants-title">Grants</h2>
-        <label className="inline-field">
-          <span>Asset</span>
-          <select aria-label="Grants of asset" value={asset} onChange={(e) => setAsset(e.target.value)}>
-            <option value="">All assets</option>
-            {[...assets.keys()].map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
-          </select>
-        </label>
+        <AssetFilter label="Grants of asset" assets={assets} value={asset} onChange={setAsset} />
       </div>
       {reversing ? (
         <ReverseForm

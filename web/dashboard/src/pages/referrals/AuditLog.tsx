@@ -2,7 +2,7 @@
 // customer), or one referral's entries on its page.
 import { type FormEvent, useState } from 'react';
 import { api, qs } from '../../api';
-import { type Column, Field, FormError, PagedTable, formatTime } from '../../components/ui';
+import { type Column, Field, FormError, PagedTable, Table, formatTime } from '../../components/ui';
 import { navigate } from '../../router';
 import { CustomerLink, ReferralLink, words } from './shared';
 import { AUDIT_ACTIONS, type AuditEntry } from './types';
@@ -56,28 +56,7 @@ export function AuditEntries({ entries, empty }: { entries: AuditEntry[]; empty:
   const shown = columns.filter((c) => c.header !== 'Referral' && c.header !== 'Customer');
   return (
     <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            {shown.map((c) => (
-              <th key={c.header} scope="col" className={c.className}>
-                {c.header}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((a) => (
-            <tr key={a.id}>
-              {shown.map((c) => (
-                <td key={c.header} className={c.className}>
-                  {c.cell(a)}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table columns={shown} rows={entries} rowKey={(a) => a.id} />
     </div>
   );
 }
