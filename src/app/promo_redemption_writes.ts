@@ -1,4 +1,5 @@
-import type { Db, Deps, Sql } from './ports.js';
+import { Grouping, type Waiting } from './grouping.js';
+import type { Deps, Sql } from './ports.js';
 
 /**
  * Writing accepted redemptions. A redemption's write is one statement (promo_redeem), which raises
@@ -66,12 +67,13 @@ export async function takeRedemption(sql: Sql, w: RedemptionWrite): Promise<void
   );
 }
 
-interface Pending {
+interface Write {
+  deps: Deps;
   write: RedemptionWrite;
   withWrite: WithWrite | undefined;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
+
+type Pending = Waiting<Write, void>;
 
 /**
  * Writes in flight at once per workspace; further redemptions wait for one of them to finish. Two, so
@@ -80,93 +82,55 @@ interface Pending {
  */
 export const MAX_IN_FLIGHT = 2;
 
-interface Lane {
-  waiting: Pending[];
-  inFlight: number;
-}
-
-/**
- * Redemptions waiting for their workspace's writes in flight, per store (tests run several in one
- * process), by workspace and by whether they need a transaction. A key is present exactly while a
- * write for it is in flight.
- */
-const lanesByStore = new WeakMap<Db, Map<string, Lane>>();
+const groups = new Grouping<Write, void>({ maxInFlight: MAX_IN_FLIGHT, maxGroup: MAX_GROUP }, writeGroup);
 
 /**
  * Writes a redemption, and `withWrite` in the same transaction, outside any transaction of the
- * caller's, grouped with the redemptions of the same workspace accepted meanwhile. Rejects with the
- * database's error when a limit refuses it.
+ * caller's, grouped with the redemptions of the same workspace accepted meanwhile (those that need a
+ * transaction apart from those that do not). Rejects with the database's error when a limit refuses it.
  */
 export function writeRedemption(deps: Deps, write: RedemptionWrite, withWrite?: WithWrite): Promise<void> {
-  let lanes = lanesByStore.get(deps.db);
-  if (!lanes) lanesByStore.set(deps.db, (lanes = new Map()));
-  const byKey = lanes;
   const key = `${withWrite ? 'tx' : 'one'} ${write.workspace_id}`;
-  return new Promise<void>((resolve, reject) => {
-    const pending: Pending = { write, withWrite, resolve, reject };
-    let lane = byKey.get(key);
-    if (!lane) byKey.set(key, (lane = { waiting: [], inFlight: 0 }));
-    if (lane.inFlight >= MAX_IN_FLIGHT) {
-      lane.waiting.push(pending);
-      return;
-    }
-    lane.inFlight++;
-    void drain(deps, byKey, key, lane, [pending]);
-  });
+  return groups.submit(deps.db, key, { deps, write, withWrite });
 }
 
-/** Writes groups for one lane until nobody waits, then frees it. */
-async function drain(deps: Deps, byKey: Map<string, Lane>, key: string, lane: Lane, first: Pending[]) {
-  let group = first;
-  while (group.length > 0) {
-    try {
-      await writeGroup(deps, group);
-    } catch (err) {
-      // writeGroup answers every redemption itself; this only guards against leaving one unanswered.
-      for (const p of group) p.reject(err);
-    }
-    group = lane.waiting.splice(0, MAX_GROUP);
-  }
-  lane.inFlight--;
-  if (lane.inFlight === 0) byKey.delete(key);
-}
-
-async function writeGroup(deps: Deps, group: Pending[]): Promise<void> {
+async function writeGroup(group: Pending[]): Promise<void> {
   if (group.length === 1) {
     const [only] = group as [Pending];
-    await writeAlone(deps, only).then(only.resolve, only.reject);
+    await writeAlone(only.item).then(only.resolve, only.reject);
     return;
   }
+  const { deps } = group[0]!.item;
   // The commit takes each code's counter (and its promotion's) in insertion order: sorted, every group
   // takes them in one global order, as a single redemption does.
-  const sorted = [...group].sort(
+  const sorted = group.map((p) => p.item);
+  sorted.sort(
     (a, b) =>
       compare(a.write.promotion_id, b.write.promotion_id) ||
       compare(a.write.promotion_code_id, b.write.promotion_code_id),
   );
   try {
-    const writes = JSON.stringify(sorted.map((p) => p.write));
-    if (sorted.some((p) => p.withWrite)) {
+    const writes = JSON.stringify(sorted.map((w) => w.write));
+    if (sorted.some((w) => w.withWrite)) {
       await deps.db.transaction(async (tx) => {
         await tx.query('select promo_redeem_many($1::jsonb)', [writes]);
-        for (const p of sorted) await p.withWrite?.(tx);
+        for (const w of sorted) await w.withWrite?.(tx);
       });
     } else {
       await deps.db.query('select promo_redeem_many($1::jsonb)', [writes]);
     }
   } catch {
     // Nothing of the group was kept. Each again on its own, for its own answer.
-    await Promise.all(group.map((p) => writeAlone(deps, p).then(p.resolve, p.reject)));
+    await Promise.all(group.map((p) => writeAlone(p.item).then(p.resolve, p.reject)));
     return;
   }
   for (const p of group) p.resolve();
 }
 
-function writeAlone(deps: Deps, p: Pending): Promise<void> {
-  const { withWrite } = p;
-  if (!withWrite) return takeRedemption(deps.db, p.write);
+function writeAlone({ deps, write, withWrite }: Write): Promise<void> {
+  if (!withWrite) return takeRedemption(deps.db, write);
   return deps.db.transaction(async (tx) => {
-    await takeRedemption(tx, p.write);
+    await takeRedemption(tx, write);
     await withWrite(tx);
   });
 }

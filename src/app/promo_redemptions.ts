@@ -8,16 +8,17 @@ import {
   type Rejection,
 } from '../core/promo/rules.js';
 import { requireCustomer } from './customers.js';
-import { emitWebhookEvent, subscribes, type WebhookSubscriber } from './outbox_webhooks.js';
+import { emitWebhookEvent, subscribes } from './outbox_webhooks.js';
 import type { Deps, Sql } from './ports.js';
 import { assertNotBlocked, ipSubject } from './promo_failures.js';
+import { type FactsRow, readFacts } from './promo_facts.js';
 import { type RedemptionWrite, takeRedemption, writeRedemption } from './promo_redemption_writes.js';
-import { type PromotionTermsRow, termsOf } from './promo_promotions.js';
+import { termsOf } from './promo_promotions.js';
 
 /**
  * Validating and redeeming codes, and voiding redemptions.
  *
- * A redemption reads its facts in one call (promo_redemption_facts), asks the core whether the code
+ * A redemption reads its facts in one call (promo_facts.ts), asks the core whether the code
  * may be redeemed, then writes in one call (promo_redeem) that enforces the customer's and the
  * subscription's limits again with conditional writes, raising when one is reached; the promotion's
  * and the code's counters are taken by a trigger deferred to COMMIT, so the row every redemption of a
@@ -27,8 +28,8 @@ import { type PromotionTermsRow, termsOf } from './promo_promotions.js';
  * Each read is one statement and sees a fresh snapshot (READ COMMITTED) whether or not it runs inside
  * a transaction, and every limit is enforced again by the write, so a redemption without an enclosing
  * transaction (`redeemCodeStandalone`) reads its facts on their own and needs a transaction only
- * around its write and the webhook it emits: two round trips to the database in all, the second
- * shared with the redemptions accepted while the workspace's previous write was in flight.
+ * around its write and the webhook it emits: two round trips to the database in all, each shared with
+ * the redemptions of the workspace that arrived while its previous read or write was in flight.
  */
 
 export interface RedeemInput {
@@ -57,34 +58,6 @@ export interface RedemptionRow {
   redeemed_at: Date;
   completed_at: Date | null;
   voided_at: Date | null;
-}
-
-/** One row of promo_redemption_facts (migration 0005_promotions_functions.sql). */
-interface FactsRow extends PromotionTermsRow {
-  id: string | null;
-  code_id: string | null;
-  code_text: string | null;
-  code_customer_id: string | null;
-  code_max_redemptions: number | null;
-  code_times_redeemed: number | null;
-  code_expires_at: Date | null;
-  cust_id: string | null;
-  sub_customer_id: string | null;
-  sub_plan_id: string | null;
-  sub_amount: number | null;
-  sub_currency: string | null;
-  sub_status: string | null;
-  paid_through: Date | null;
-  customer_uses: number | null;
-  has_paid: boolean;
-  slot_active: number | null;
-  slot_exclusive: number | null;
-  cust_failures: number | null;
-  cust_window: Date | null;
-  ip_failures: number | null;
-  ip_window: Date | null;
-  /** The workspace's webhook endpoints, enabled or not, to tell whether one listens. */
-  webhook_endpoints: WebhookSubscriber[];
 }
 
 /** Where a rejection points in the request. */
@@ -123,7 +96,7 @@ type Evaluation = { facts: FactsRow; customerId: string; slotKey: string } & (
  */
 async function evaluate(
   deps: Deps,
-  sql: Sql,
+  tx: Sql | undefined,
   workspaceId: string,
   input: RedeemInput,
   ip: string | undefined,
@@ -131,14 +104,13 @@ async function evaluate(
   const normal = normalizeCode(input.code);
   // A malformed code is looked up as "no code" so it is answered exactly like an unknown one.
   const code = normal.ok ? normal.code : null;
-  const [facts] = await sql.query<FactsRow>('select * from promo_redemption_facts($1, $2, $3, $4, $5)', [
-    workspaceId,
-    input.customer,
+  const facts = await readFacts(deps.db, tx, workspaceId, {
+    customer: input.customer,
     code,
-    input.subscription ?? null,
-    ip ? ipSubject(ip) : null,
-  ]);
-  if (!facts?.cust_id) {
+    subscription: input.subscription ?? null,
+    ipSubject: ip ? ipSubject(ip) : null,
+  });
+  if (!facts.cust_id) {
     throw new PerksError('resource_not_found', `no customer '${input.customer}'`, 'customer');
   }
   const now = deps.clock.now();
@@ -233,17 +205,17 @@ export interface ValidationView {
 }
 
 /**
- * The dry run: the same checks as a redemption, and nothing written. One statement, so `sql` may be
- * the store itself or a transaction (an idempotent request's).
+ * The dry run: the same checks as a redemption, and nothing written. One statement, in the caller's
+ * transaction (an idempotent request's) when given one, else grouped with the workspace's other reads.
  */
 export async function validateCode(
   deps: Deps,
-  sql: Sql,
+  tx: Sql | undefined,
   workspaceId: string,
   input: RedeemInput,
   ip: string | undefined,
 ): Promise<ValidationView> {
-  const ev = await evaluate(deps, sql, workspaceId, input, ip);
+  const ev = await evaluate(deps, tx, workspaceId, input, ip);
   if (!ev.ok) {
     const { reason, message } = ev.decision;
     return {
@@ -308,7 +280,7 @@ async function redeem(
   ip: string | undefined,
   tx: Sql | undefined,
 ): Promise<RedemptionView> {
-  const ev = await evaluate(deps, tx ?? deps.db, workspaceId, input, ip);
+  const ev = await evaluate(deps, tx, workspaceId, input, ip);
   if (!ev.ok) throw rejectionError(ev.decision);
   const { facts, customerId, slotKey, decision, found } = ev;
   const row: RedemptionRow = {

@@ -28,7 +28,7 @@ const register: RegisterRoute = (app, deps) => {
               status: 200,
               body: await validateCode(deps, tx, req.workspaceId, req.body, ip),
             }))
-          : await validateCode(deps, deps.db, req.workspaceId, req.body, ip);
+          : await validateCode(deps, undefined, req.workspaceId, req.body, ip);
         if (!result.valid) await recordFailure(deps, req.workspaceId, req.body.customer, ip);
         return result;
       } catch (err) {

@@ -2,24 +2,27 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { systemIds } from '../../src/adapters/system.js';
 import type { Db, Deps, Sql } from '../../src/app/ports.js';
-import { redeemCodeStandalone } from '../../src/app/promo_redemptions.js';
+import { MAX_READ_GROUP } from '../../src/app/promo_facts.js';
+import { redeemCodeStandalone, validateCode } from '../../src/app/promo_redemptions.js';
 import { MAX_GROUP } from '../../src/app/promo_redemption_writes.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
 import { TestClock } from '../helpers/harness.js';
 import { storeCases } from '../helpers/stores.js';
 
 /**
- * Redemptions accepted while their workspace's write is in flight are written together in one
- * statement. The group is all or nothing, so a refusal inside it sends each redemption again on its
- * own: every request still gets exactly the answer it would have had alone.
+ * Requests that arrive while their workspace's read or write is in flight are read, and written,
+ * together in one statement. Each request still gets exactly the answer it would have had alone: a
+ * read group answers each request from its own row, and a write group is all or nothing, so a refusal
+ * inside it sends each redemption again on its own.
  */
 
-/** The store, counting the statements that write redemptions. */
+/** The store, counting the statements that read facts and write redemptions. */
 function counting(db: Db) {
-  const counts = { one: 0, many: 0 };
+  const counts = { one: 0, many: 0, facts: 0 };
   const count = (text: string) => {
     if (text.startsWith('select promo_redeem(')) counts.one++;
     if (text.startsWith('select promo_redeem_many(')) counts.many++;
+    if (text.startsWith('select * from promo_redemption_facts_many(')) counts.facts++;
   };
   const wrap = (sql: Sql): Sql => ({
     query(text, params) {
@@ -38,9 +41,9 @@ function counting(db: Db) {
 }
 
 for (const store of storeCases()) {
-  describe(`grouped redemption writes (${store.name})`, () => {
+  describe(`grouped redemption reads and writes (${store.name})`, () => {
     let deps: Deps;
-    let counts: { one: number; many: number };
+    let counts: { one: number; many: number; facts: number };
     let workspaceId: string;
     let promotionId: string;
     before(async () => {
@@ -123,6 +126,44 @@ for (const store of storeCases()) {
         [workspaceId],
       );
       assert.deepEqual(row, { n: 20, uses: 1 }, 'nothing of the failed group was kept twice');
+    });
+
+    it('concurrent validations share reads, and each answers as it would alone', async () => {
+      const names = await seed('val', MAX_READ_GROUP + 36, 1);
+      await redeem(names[0]!, names[0]!);
+      // Valid requests, and among them: a used code, an unknown code, a malformed one, an unknown
+      // customer, a customer named by id, and a subscription.
+      const inputs = names.map((name, i) => ({
+        code: i === 1 ? 'NOPE' : i === 2 ? 'bad\u0007code' : name,
+        customer: i === 3 ? 'nobody' : i === 4 ? `cus_${name}` : name,
+        ...(i % 5 === 0 ? { subscription: `sub_${name}` } : {}),
+      }));
+      const validate = (input: (typeof inputs)[number]) =>
+        validateCode(deps, undefined, workspaceId, input, '203.0.113.9').then(
+          (v) => ({ ok: true as const, v }),
+          (err: { code?: string; message?: string }) => ({
+            ok: false as const,
+            code: err.code,
+            message: err.message,
+          }),
+        );
+      const alone = [];
+      for (const input of inputs) alone.push(await validate(input));
+      const before = counts.facts;
+      const together = await Promise.all(inputs.map(validate));
+      const reads = counts.facts - before;
+      assert.deepEqual(together, alone);
+      assert.ok(reads < inputs.length, `${reads} reads for ${inputs.length} validations`);
+      // The answers are what each input asks for, not only equal to one another.
+      const outcomes = together.map((r) => (r.ok ? (r.v.error?.code ?? r.v.code) : r.code));
+      assert.deepEqual(outcomes.slice(0, 6), [
+        'code_exhausted',
+        'code_invalid',
+        'code_invalid',
+        'resource_not_found',
+        names[4]!.toUpperCase(),
+        names[5]!.toUpperCase(),
+      ]);
     });
   });
 }
