@@ -8,7 +8,7 @@ import type { PromotionTermsRow } from './promo_promotions.js';
  * (migration 0022_promo_facts_many.sql) per request.
  *
  * Without a caller's transaction, reads are grouped as writes are (promo_redemption_writes.ts): while
- * a workspace's reads are in flight, the requests that arrive meanwhile wait and are read together in
+ * a workspace's read is in flight, the requests that arrive meanwhile wait and are read together in
  * the next statement. Each statement sees what was committed when it started (READ COMMITTED), as a
  * read of its own would have, and every limit is enforced again by the write, so grouping changes no
  * answer: it saves a round trip and a plan run per request on a busy server.
@@ -51,8 +51,11 @@ export interface FactsRequest {
   ipSubject: string | null;
 }
 
-/** Reads in flight at once per workspace; requests arriving meanwhile wait for the next group. */
-export const MAX_READS_IN_FLIGHT = 2;
+/**
+ * Reads in flight at once per workspace; requests arriving meanwhile wait for the next group. One, for
+ * the reason writes take one at a time (MAX_IN_FLIGHT in promo_redemption_writes.ts).
+ */
+export const MAX_READS_IN_FLIGHT = 1;
 /** Requests read in one statement at most. */
 export const MAX_READ_GROUP = 64;
 

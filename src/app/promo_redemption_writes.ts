@@ -5,7 +5,7 @@ import type { Deps, Sql } from './ports.js';
  * Writing accepted redemptions. A redemption's write is one statement (promo_redeem), which raises
  * when a limit taken by a concurrent redemption refuses it (SQLSTATE PRX01 to PRX04).
  *
- * Without a caller's transaction, writes are also grouped: while a workspace's writes are in flight
+ * Without a caller's transaction, writes are also grouped: while a workspace's write is in flight
  * (MAX_IN_FLIGHT), the redemptions accepted meanwhile wait, and go together in the next statement
  * (promo_redeem_many), one commit for all of them. A popular code's row is then locked once per group
  * instead of once per redemption, and a busy server sends one statement where it would send many. A
@@ -76,11 +76,13 @@ interface Write {
 type Pending = Waiting<Write, void>;
 
 /**
- * Writes in flight at once per workspace; further redemptions wait for one of them to finish. Two, so
- * that one slow commit does not hold up the workspace, and so that a group's inserts overlap the
- * commit of the group before it (on a popular code, the part that holds its row lock).
+ * Writes in flight at once per workspace; further redemptions wait for it to finish. One: on the
+ * benchmark's two cores, letting two, four or eight statements of a workspace run at once only made
+ * them contend for the processors and the WAL, and raised the latency at every percentile
+ * (docs/benchmarks.md). The price is that a write held up, e.g. by a lock of a caller's transaction,
+ * holds up the workspace's redemptions behind it until it ends.
  */
-export const MAX_IN_FLIGHT = 2;
+export const MAX_IN_FLIGHT = 1;
 
 const groups = new Grouping<Write, void>({ maxInFlight: MAX_IN_FLIGHT, maxGroup: MAX_GROUP }, writeGroup);
 
