@@ -14,10 +14,10 @@
  *
  * (a) over distinct codes: every Perks request redeems another single-use code for another customer;
  *     pgbench picks codes at random from 200,000 (so its transactions rarely meet on a row either).
- *     Target: at least 50% of pgbench's rate, with p99 under 25 ms. The rate is measured with every
- *     connection always busy; the p99 is measured serving half of pgbench's rate (the rate the target
- *     names) over the same 64 connections, because with 64 requests always in flight the latency is
- *     the queue, 64 / rate, whatever each redemption costs.
+ *     Target: at least 50% of pgbench's rate, with p99 under 25 ms, both of the run with every
+ *     connection always busy. Its latency is mostly the queue (64 / rate), so the p99 is also measured
+ *     serving half of pgbench's rate over the same 64 connections, each request timed from when it was
+ *     due, and compared with pgbench's p99 at that rate (its own row, target under 25 ms too).
  * (b) all on one hot code with a high limit, each request for another customer. The naive
  *     transaction holds the code's row lock from its SELECT ... FOR UPDATE across three more round
  *     trips to the COMMIT; Perks takes the code's counter in a trigger deferred to the end of its one
@@ -320,14 +320,26 @@ export default async function runBench(ctx: BenchContext): Promise<BenchResult[]
             name: `pgbench naive redemption transaction, ${PGBENCH_CLIENTS} clients`,
             value: baseA,
           },
-          target: ">= 50% of pgbench, p99 < 25 ms at 50% of pgbench's rate",
-          met: ratioA >= 0.5 && served && atRate.latencyP99_ms < 25,
+          target: '>= 50% of pgbench, p99 < 25 ms',
+          met: ratioA >= 0.5 && a.latencyP99_ms < 25,
+          notes: `p50 ${a.latencyP50_ms} ms, p99 ${a.latencyP99_ms} ms, every connection busy`,
+        }),
+      );
+      results.push(
+        benchResult({
+          name: "promo redeem, distinct codes, p99 serving 50% of pgbench's rate (HTTP, 64 connections)",
+          unit: 'ms',
+          value: atRate.latencyP99_ms,
+          baseline: {
+            name: `pgbench naive redemption transaction at the same rate (-R ${offered})`,
+            value: naiveAtRate.p99_ms,
+          },
+          target: '< 25 ms',
+          met: served && atRate.latencyP99_ms < 25,
           notes:
-            `every connection busy: p50 ${a.latencyP50_ms} ms, p99 ${a.latencyP99_ms} ms; ` +
-            `offered ${offered}/s (50% of pgbench) over the same 64 connections: ` +
-            `${Math.round(atRate.answeredPerSecond)}/s answered, p50 ${atRate.latencyP50_ms} ms, ` +
-            `p99 ${atRate.latencyP99_ms} ms, max ${atRate.latencyMax_ms} ms; pgbench at the same rate: ` +
-            `p50 ${naiveAtRate.p50_ms} ms, p99 ${naiveAtRate.p99_ms} ms, max ${naiveAtRate.max_ms} ms`,
+            `offered ${offered}/s: ${Math.round(atRate.answeredPerSecond)}/s answered, p50 ` +
+            `${atRate.latencyP50_ms} ms, max ${atRate.latencyMax_ms} ms; pgbench p50 ` +
+            `${naiveAtRate.p50_ms} ms, max ${naiveAtRate.max_ms} ms; lower is better`,
         }),
       );
 

@@ -86,11 +86,23 @@ interface Read {
 
 async function readGroup(group: Waiting<Read, FactsRow>[]) {
   const { db, workspaceId } = group[0]!.item;
-  const rows = await readMany(
-    db,
-    workspaceId,
-    group.map((w) => w.item.request),
-  );
+  let rows: (FactsRow & { ord: number })[];
+  try {
+    rows = await readMany(
+      db,
+      workspaceId,
+      group.map((w) => w.item.request),
+    );
+  } catch (err) {
+    if (group.length === 1) throw err;
+    // Whatever failed the group fails only the requests it fails alone: each is read again on its own.
+    await Promise.all(
+      group.map((w) =>
+        readMany(db, workspaceId, [w.item.request]).then(([row]) => w.resolve(row!), w.reject),
+      ),
+    );
+    return;
+  }
   for (const row of rows) group[row.ord]!.resolve(row);
 }
 

@@ -4,7 +4,7 @@ import { systemIds } from '../../src/adapters/system.js';
 import type { Db, Deps, Sql } from '../../src/app/ports.js';
 import { MAX_READ_GROUP } from '../../src/app/promo_facts.js';
 import { redeemCodeStandalone, validateCode } from '../../src/app/promo_redemptions.js';
-import { MAX_GROUP } from '../../src/app/promo_redemption_writes.js';
+import { MAX_GROUP, takeRedemption } from '../../src/app/promo_redemption_writes.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
 import { TestClock } from '../helpers/harness.js';
 import { storeCases } from '../helpers/stores.js';
@@ -16,9 +16,17 @@ import { storeCases } from '../helpers/stores.js';
  * inside it sends each redemption again on its own.
  */
 
-/** The store, counting the statements that read facts and write redemptions. */
+/** Customers whose facts read fails, as a statement the database refuses would. */
+const poisoned = new Set<string>();
+/** Run once, on the store itself, just before the next grouped write is sent. */
+let beforeNextGroupWrite: (() => Promise<unknown>) | undefined;
+
+/**
+ * The store, counting the statements that read facts and write redemptions, failing any facts read
+ * that names a poisoned customer, and running `beforeNextGroupWrite`.
+ */
 function counting(db: Db) {
-  const counts = { one: 0, many: 0, facts: 0 };
+  const counts = { one: 0, many: 0, facts: 0, groupedFacts: 0 };
   const count = (text: string) => {
     if (text.startsWith('select promo_redeem(')) counts.one++;
     if (text.startsWith('select promo_redeem_many(')) counts.many++;
@@ -27,6 +35,16 @@ function counting(db: Db) {
   const wrap = (sql: Sql): Sql => ({
     query(text, params) {
       count(text);
+      if (text.startsWith('select * from promo_redemption_facts_many(')) {
+        const customers = params![1] as string[];
+        if (customers.length > 1) counts.groupedFacts++;
+        if (customers.some((c) => poisoned.has(c))) return Promise.reject(new Error('poisoned read'));
+      }
+      const hook = text.startsWith('select promo_redeem_many(') ? beforeNextGroupWrite : undefined;
+      if (hook) {
+        beforeNextGroupWrite = undefined;
+        return hook().then(() => sql.query(text, params));
+      }
       return sql.query(text, params);
     },
   });
@@ -43,11 +61,13 @@ function counting(db: Db) {
 for (const store of storeCases()) {
   describe(`grouped redemption reads and writes (${store.name})`, () => {
     let deps: Deps;
-    let counts: { one: number; many: number; facts: number };
+    let raw: Db;
+    let counts: ReturnType<typeof counting>['counts'];
     let workspaceId: string;
     let promotionId: string;
     before(async () => {
-      const counted = counting(await store.open());
+      raw = await store.open();
+      const counted = counting(raw);
       counts = counted.counts;
       deps = { db: counted.db, clock: new TestClock(new Date('2026-05-01T12:00:00Z')), ids: systemIds() };
       workspaceId = (await createWorkspace(deps, 'groups')).workspace.id;
@@ -128,6 +148,55 @@ for (const store of storeCases()) {
       assert.deepEqual(row, { n: 20, uses: 1 }, 'nothing of the failed group was kept twice');
     });
 
+    for (const limit of ['customer', 'subscription'] as const) {
+      it(`a group meeting a ${limit} limit taken after its reads refuses only that redemption, typed`, async () => {
+        const names = await seed(limit === 'customer' ? 'lcu' : 'lsu', 20, null);
+        const [other, loser] = names as [string, string];
+        const subscription = `sub_${loser}`;
+        // Between the reads and the group's write, as a concurrent redemption from elsewhere would:
+        // the loser uses the promotion (max_per_customer 1) on its own customer-level slot, or
+        // another customer takes the loser's subscription slot.
+        beforeNextGroupWrite = () => {
+          const customer = limit === 'customer' ? loser : other;
+          const slot = limit === 'customer' ? `cus:cus_${loser}` : `sub:${subscription}`;
+          return takeRedemption(raw, {
+            workspace_id: workspaceId,
+            promotion_id: promotionId,
+            customer_id: `cus_${customer}`,
+            max_per_customer: 1,
+            slot_key: slot,
+            exclusive: 1,
+            promotion_code_id: `pcode_${other}`,
+            id: deps.ids.id('redm'),
+            code: other.toUpperCase(),
+            subscription_id: limit === 'customer' ? null : subscription,
+            stackable: false,
+            periods_total: 1,
+            applies_from: null,
+            metadata: {},
+            redeemed_at: deps.clock.now(),
+            clear_failures: false,
+          });
+        };
+        const before = counts.many;
+        // The others first: the first write of an idle workspace goes alone, the rest in groups.
+        const results = await Promise.all([...names.slice(2), loser].map((name) => redeem(name, name)));
+        assert.equal(beforeNextGroupWrite, undefined, 'the limit was taken just before a group write');
+        assert.ok(counts.many > before, 'the redemptions were sent as groups');
+        const refusal =
+          limit === 'customer' ? 'code_already_used_by_customer' : 'subscription_already_has_promotion';
+        assert.deepEqual(
+          results.map((r) => (r.ok ? 'ok' : r.code)),
+          [...names.slice(2).map(() => 'ok'), refusal],
+        );
+        const [row] = await deps.db.query<{ n: number }>(
+          `select count(*)::int8 as n from redemptions where workspace_id = $1 and code like $2`,
+          [workspaceId, `${names[0]!.slice(0, 3).toUpperCase()}%`],
+        );
+        assert.equal(row!.n, 1 + names.length - 2);
+      });
+    }
+
     it('concurrent validations share reads, and each answers as it would alone', async () => {
       const names = await seed('val', MAX_READ_GROUP + 36, 1);
       await redeem(names[0]!, names[0]!);
@@ -164,6 +233,26 @@ for (const store of storeCases()) {
         names[4]!.toUpperCase(),
         names[5]!.toUpperCase(),
       ]);
+    });
+
+    it('a read group that fails is read again request by request: only the failing request fails', async () => {
+      const names = await seed('poi', 40, 1);
+      poisoned.add(names[7]!);
+      const before = counts.groupedFacts;
+      const results = await Promise.all(
+        names.map((name) =>
+          validateCode(deps, undefined, workspaceId, { code: name, customer: name }, undefined).then(
+            (v) => (v.valid ? 'valid' : v.error?.code),
+            (err: Error) => err.message,
+          ),
+        ),
+      );
+      poisoned.clear();
+      assert.ok(counts.groupedFacts > before, 'some requests were read as a group');
+      assert.deepEqual(
+        results,
+        names.map((_, i) => (i === 7 ? 'poisoned read' : 'valid')),
+      );
     });
   });
 }
