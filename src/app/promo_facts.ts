@@ -1,4 +1,4 @@
-import { Grouping, type Waiting } from './grouping.js';
+import { Grouping } from './grouping.js';
 import type { WebhookSubscriber } from './outbox_webhooks.js';
 import type { Db, Sql } from './ports.js';
 import type { PromotionTermsRow } from './promo_promotions.js';
@@ -84,31 +84,22 @@ interface Read {
   request: FactsRequest;
 }
 
-async function readGroup(group: Waiting<Read, FactsRow>[]) {
-  const { db, workspaceId } = group[0]!.item;
-  let rows: (FactsRow & { ord: number })[];
-  try {
-    rows = await readMany(
-      db,
-      workspaceId,
-      group.map((w) => w.item.request),
-    );
-  } catch (err) {
-    if (group.length === 1) throw err;
-    // Whatever failed the group fails only the requests it fails alone: each is read again on its own.
-    await Promise.all(
-      group.map((w) =>
-        readMany(db, workspaceId, [w.item.request]).then(([row]) => w.resolve(row!), w.reject),
-      ),
-    );
-    return;
-  }
-  for (const row of rows) group[row.ord]!.resolve(row);
-}
-
 const groups = new Grouping<Read, FactsRow>(
   { maxInFlight: MAX_READS_IN_FLIGHT, maxGroup: MAX_READ_GROUP },
-  readGroup,
+  {
+    one: async ({ db, workspaceId, request }) => (await readMany(db, workspaceId, [request]))[0]!,
+    async many(reads) {
+      const { db, workspaceId } = reads[0]!;
+      const rows = await readMany(
+        db,
+        workspaceId,
+        reads.map((r) => r.request),
+      );
+      const byOrd: FactsRow[] = [];
+      for (const row of rows) byOrd[row.ord] = row;
+      return byOrd;
+    },
+  },
 );
 
 /**

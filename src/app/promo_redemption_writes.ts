@@ -1,4 +1,4 @@
-import { Grouping, type Waiting } from './grouping.js';
+import { Grouping } from './grouping.js';
 import type { Deps, Sql } from './ports.js';
 
 /**
@@ -10,8 +10,8 @@ import type { Deps, Sql } from './ports.js';
  * (promo_redeem_many), one commit for all of them. A popular code's row is then locked once per group
  * instead of once per redemption, and a busy server sends one statement where it would send many. A
  * group is all or nothing: when any of its redemptions is refused (or the group fails for any
- * reason), each is written again on its own, so every request gets the answer it would have had
- * alone.
+ * reason), each is written again on its own (grouping.ts), so every request gets the answer it would
+ * have had alone.
  */
 
 /** What promo_redeem takes for one redemption. */
@@ -73,8 +73,6 @@ interface Write {
   withWrite: WithWrite | undefined;
 }
 
-type Pending = Waiting<Write, void>;
-
 /**
  * Writes in flight at once per workspace; further redemptions wait for it to finish. One: on the
  * benchmark's two cores, letting two, four or eight statements of a workspace run at once only made
@@ -84,7 +82,10 @@ type Pending = Waiting<Write, void>;
  */
 export const MAX_IN_FLIGHT = 1;
 
-const groups = new Grouping<Write, void>({ maxInFlight: MAX_IN_FLIGHT, maxGroup: MAX_GROUP }, writeGroup);
+const groups = new Grouping<Write, void>(
+  { maxInFlight: MAX_IN_FLIGHT, maxGroup: MAX_GROUP },
+  { one: writeAlone, many: writeGroup },
+);
 
 /**
  * Writes a redemption, and `withWrite` in the same transaction, outside any transaction of the
@@ -96,37 +97,26 @@ export function writeRedemption(deps: Deps, write: RedemptionWrite, withWrite?: 
   return groups.submit(deps.db, key, { deps, write, withWrite });
 }
 
-async function writeGroup(group: Pending[]): Promise<void> {
-  if (group.length === 1) {
-    const [only] = group as [Pending];
-    await writeAlone(only.item).then(only.resolve, only.reject);
-    return;
-  }
-  const { deps } = group[0]!.item;
+/** Writes several redemptions in one statement (one transaction); throws, keeping none, if any is refused. */
+async function writeGroup(group: Write[]): Promise<void[]> {
+  const { deps } = group[0]!;
   // The commit takes each code's counter (and its promotion's) in insertion order: sorted, every group
   // takes them in one global order, as a single redemption does.
-  const sorted = group.map((p) => p.item);
-  sorted.sort(
+  const sorted = [...group].sort(
     (a, b) =>
       compare(a.write.promotion_id, b.write.promotion_id) ||
       compare(a.write.promotion_code_id, b.write.promotion_code_id),
   );
-  try {
-    const writes = JSON.stringify(sorted.map((w) => w.write));
-    if (sorted.some((w) => w.withWrite)) {
-      await deps.db.transaction(async (tx) => {
-        await tx.query('select promo_redeem_many($1::jsonb)', [writes]);
-        for (const w of sorted) await w.withWrite?.(tx);
-      });
-    } else {
-      await deps.db.query('select promo_redeem_many($1::jsonb)', [writes]);
-    }
-  } catch {
-    // Nothing of the group was kept. Each again on its own, for its own answer.
-    await Promise.all(group.map((p) => writeAlone(p.item).then(p.resolve, p.reject)));
-    return;
+  const writes = JSON.stringify(sorted.map((w) => w.write));
+  if (sorted.some((w) => w.withWrite)) {
+    await deps.db.transaction(async (tx) => {
+      await tx.query('select promo_redeem_many($1::jsonb)', [writes]);
+      for (const w of sorted) await w.withWrite?.(tx);
+    });
+  } else {
+    await deps.db.query('select promo_redeem_many($1::jsonb)', [writes]);
   }
-  for (const p of group) p.resolve();
+  return group.map(() => undefined);
 }
 
 function writeAlone({ deps, write, withWrite }: Write): Promise<void> {
