@@ -501,15 +501,15 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
   const elapsed_s = (performance.now() - start) / 1000;
   agent.destroy();
 
-  latencies.sort((a, b) => a - b);
+  const latency = latencySummary(latencies);
   return {
     sent,
     answeredPerSecond: ok / elapsed_s,
     statusCodes,
     errors,
-    latencyP50_ms: Math.round(percentile(latencies, 50)),
-    latencyP99_ms: Math.round(percentile(latencies, 99)),
-    latencyMax_ms: Math.round(percentile(latencies, 100)),
+    latencyP50_ms: latency.p50_ms,
+    latencyP99_ms: latency.p99_ms,
+    latencyMax_ms: latency.max_ms,
     failureSamples,
   };
 }
@@ -517,16 +517,26 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
 // ---------------------------------------------------------------------------------------------------
 // Timing and data
 
-/**
- * PERKS_BENCH_SCALE (default 1) multiplies the amount of work each benchmark does, so a quick check
- * of the benchmarks themselves can run with 0.1. Published figures use 1.
- */
 /** The p-th percentile (0 to 100) of ascending values, by the nearest-rank method; 0 when there are none. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
+/** p50, p99 and the maximum of latencies in ms (in any order), rounded to the ms. */
+export function latencySummary(latencies_ms: readonly number[]) {
+  const sorted = [...latencies_ms].sort((a, b) => a - b);
+  return {
+    p50_ms: Math.round(percentile(sorted, 50)),
+    p99_ms: Math.round(percentile(sorted, 99)),
+    max_ms: Math.round(percentile(sorted, 100)),
+  };
+}
+
+/**
+ * PERKS_BENCH_SCALE (default 1) multiplies the amount of work each benchmark does, so a quick check
+ * of the benchmarks themselves can run with 0.1. Published figures use 1.
+ */
 export function scaled(n: number, minimum = 1): number {
   const raw = process.env.PERKS_BENCH_SCALE;
   const factor = raw === undefined || raw === '' ? 1 : Number(raw);

@@ -54,7 +54,7 @@ import {
   load,
   type LoadResult,
   paced,
-  percentile,
+  latencySummary,
   scaled,
   startServer,
   timed,
@@ -71,7 +71,7 @@ const PGBENCH_CLIENTS = 20;
 const DURATION_S = scaled(15, 2);
 const WARMUP_S = scaled(3, 1);
 /** Codes and customers seeded for Perks: more than it can use in the run. */
-const PERKS_POOL = scaled(150_000, 5_000);
+const PERKS_POOL = scaled(250_000, 40_000);
 /** Codes and customers pgbench picks from at random in (a). */
 const PGBENCH_POOL = 200_000;
 const GENERATE_COUNT = 100_000;
@@ -201,14 +201,9 @@ async function pgbench(
       const latencies = readdirSync(dir)
         .filter((name) => name.startsWith('txn'))
         .flatMap((name) => readFileSync(path.join(dir, name), 'utf8').trim().split('\n'))
-        .map((line) => Number(line.split(' ')[2]) / 1000)
-        .sort((a, b) => a - b);
+        .map((line) => Number(line.split(' ')[2]) / 1000);
       if (latencies.length === 0) throw new Error(`pgbench logged no transactions:\n${stdout}`);
-      result.latency = {
-        p50_ms: Math.round(percentile(latencies, 50)),
-        p99_ms: Math.round(percentile(latencies, 99)),
-        max_ms: Math.round(percentile(latencies, 100)),
-      };
+      result.latency = latencySummary(latencies);
     }
     log(
       `pgbench${rate === undefined ? '' : ` at ${rate}/s offered`}: ${result.tps.toFixed(0)} tps, latency average ` +
