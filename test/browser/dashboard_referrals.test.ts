@@ -233,7 +233,7 @@ describe('dashboard: programs, referrals and overview', { skip }, () => {
     await audit.getByRole('row').filter({ hasText: 'ticket 4712' }).waitFor();
     assert.match(await audit.innerText(), /referral reassigned[\s\S]*support@example\.com/);
     const rewards = page.getByRole('region', { name: 'Rewards' });
-    await rewards.getByText('reversed').first().waitFor();
+    await rewards.getByText('reversed', { exact: true }).first().waitFor();
     assert.match(await page.getByRole('region', { name: 'Referral facts' }).innerText(), /initech/);
     await screenshot(page, 'dashboard-referral-detail');
 

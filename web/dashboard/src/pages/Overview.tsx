@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import type { Page } from '../api';
+import { type Page, qs } from '../api';
 import { Notice, PageHeader, formatAmount, formatTime, useResource } from '../components/ui';
 import { linkProps, navigate } from '../router';
 import { ActivityChart, RewardChart } from './overview/Charts';
@@ -188,7 +188,10 @@ export function Overview({ query }: PageProps) {
             <section className="panel" aria-labelledby="rejections-title">
               <h2 id="rejections-title">
                 Recent rejections{' '}
-                <a className="fine" {...linkProps('/referrals?status=rejected')}>
+                <a
+                  className="fine"
+                  {...linkProps(`/referrals${qs({ status: 'rejected', program: program || undefined })}`)}
+                >
                   all
                 </a>
               </h2>
@@ -196,7 +199,11 @@ export function Overview({ query }: PageProps) {
                 <ul className="reason-counts" aria-label="Rejections by reason">
                   {s.rejection_reasons.map((r) => (
                     <li key={r.reason}>
-                      <a {...linkProps(`/referrals?status=rejected&reason=${r.reason}`)}>
+                      <a
+                        {...linkProps(
+                          `/referrals${qs({ status: 'rejected', reason: r.reason, program: program || undefined })}`,
+                        )}
+                      >
                         <span className="badge badge-bad">{r.count}</span> {words(r.reason)}
                       </a>
                     </li>

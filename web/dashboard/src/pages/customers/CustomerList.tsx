@@ -1,5 +1,5 @@
 // The customer search: the start of an external id or e-mail, or a whole Perks id, answered a page
-// at a time by the API (each match kind has its own index), newest first.
+// at a time by the API (each match kind has its own index), ordered by what matched.
 import { type FormEvent, useEffect, useState } from 'react';
 import { formatTime, PagedTable } from '../../components/ui';
 import { linkProps, navigate } from '../../router';

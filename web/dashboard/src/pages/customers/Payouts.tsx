@@ -90,6 +90,10 @@ export function PayoutsPanel({
       );
       return;
     }
+    if (action === 'reject' && !reason) {
+      setError(fieldError('reason', "Give a reason for rejecting: it is shown to the customer's team"));
+      return;
+    }
     setBusy(payout.id);
     try {
       const after = await api<Payout>(

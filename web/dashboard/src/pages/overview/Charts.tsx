@@ -13,6 +13,7 @@ import {
 } from 'recharts';
 import { formatAmount } from '../../components/ui';
 import type { StatsOverview } from './types';
+import { currencyExponent } from '../customers/input';
 
 const LEGEND_ORDER = ['referrals', 'conversions', 'rejections'];
 const COLORS = { referrals: '#0b5cad', conversions: '#2da44e', rejections: '#b42318', reward: '#8250df' };
@@ -65,13 +66,7 @@ export function ActivityChart({ stats }: { stats: StatsOverview }) {
 /** The net reward cost of one asset per bucket, in the asset's unit (money in major units). */
 export function RewardChart({ stats, asset }: { stats: StatsOverview; asset: string }) {
   const info = stats.assets.find((a) => a.asset === asset) ?? { kind: 'units', currency: null, unit: asset };
-  const exponent =
-    info.kind === 'money' && info.currency
-      ? (new Intl.NumberFormat('en-US', {
-          style: 'currency',
-          currency: info.currency.toUpperCase(),
-        }).resolvedOptions().maximumFractionDigits ?? 2)
-      : 0;
+  const exponent = info.kind === 'money' && info.currency ? currencyExponent(info.currency) : 0;
   const data = stats.series.map((s) => ({
     label: bucketLabel(s.start, stats.interval),
     minor: s.rewards.find((r) => r.asset === asset)?.net ?? 0,

@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import { api, qs } from '../../api';
 import { Field, FormError, Notice, useResource } from '../../components/ui';
 import { navigate } from '../../router';
+import { fieldError } from '../customers/input';
 import { CustomerLink, formatAssetAmount, ReferralLink, StatusBadge, useAssets } from './shared';
 import type { ReferralSummary, ReferralTree, TreeNode } from './types';
 
@@ -44,6 +45,10 @@ export function ReferralTreeView({ query }: { query: URLSearchParams }) {
   async function submit(e: FormEvent) {
     e.preventDefault();
     const c = form.customer.trim();
+    if (!c) {
+      setError(fieldError('id', 'Enter a customer: its external id or Perks id'));
+      return;
+    }
     try {
       await api('GET', treePath(c, form.depth));
       setError(null);
