@@ -35,16 +35,10 @@ interface KeyRow {
 }
 
 /**
- * Claims the key for this request. Returns the claim when the request should run, or undefined when
- * the reply (a replay) has already been sent.
+ * The request's Idempotency-Key, or undefined without one; a malformed key is refused with
+ * idempotency_key_invalid. Checked on every POST, including those whose answer is never stored.
  */
-export async function claim(
-  deps: Deps,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  workspaceId: string,
-  hash: string,
-): Promise<IdempotencyClaim | undefined> {
+export function idempotencyKey(req: FastifyRequest): string | undefined {
   const raw = req.headers[IDEMPOTENCY_HEADER];
   if (raw === undefined) return undefined;
   const key = Array.isArray(raw) ? raw[0]! : raw;
@@ -55,6 +49,22 @@ export async function claim(
       'Idempotency-Key',
     );
   }
+  return key;
+}
+
+/**
+ * Claims the key for this request. Returns the claim when the request should run, or undefined when
+ * the reply (a replay) has already been sent.
+ */
+export async function claim(
+  deps: Deps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  workspaceId: string,
+  hash: string,
+): Promise<IdempotencyClaim | undefined> {
+  const key = idempotencyKey(req);
+  if (key === undefined) return undefined;
   const now = deps.clock.now();
   const path = req.url.split('?')[0]!;
   const inserted = await deps.db.query(

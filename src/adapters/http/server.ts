@@ -23,7 +23,7 @@ import { registerDashboard, registerWidget } from './web_assets.js';
 import { registerWidgetCors } from './cors.js';
 import { isPerksError, PerksError } from '../../core/errors.js';
 import { envelope, fromFastify, fromZod } from './errors.js';
-import { claim, type IdempotencyClaim, requestHash } from './idempotency.js';
+import { claim, type IdempotencyClaim, idempotencyKey, requestHash } from './idempotency.js';
 import { createMetrics } from './metrics.js';
 import { routes } from './routes/index.js';
 import { type FastLane, linkFastLane } from './routes/r_code.js';
@@ -177,7 +177,12 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
     }
   });
   app.addHook('preHandler', async (req, reply) => {
-    if (req.bodyHash === undefined || !req.workspaceId || req.routeOptions.config?.credentialResponse) return;
+    if (req.bodyHash === undefined || !req.workspaceId) return;
+    // A credential is never stored for replay, but a malformed key is refused like anywhere else.
+    if (req.routeOptions.config?.credentialResponse) {
+      idempotencyKey(req);
+      return;
+    }
     req.idempotency = await claim(deps, req, reply, req.workspaceId, req.bodyHash);
     if (reply.sent) return reply;
   });

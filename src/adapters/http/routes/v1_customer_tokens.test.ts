@@ -30,8 +30,6 @@ for (const store of storeCases()) {
     const mint = (body: Record<string, unknown>, key?: string) =>
       h.request('POST', '/v1/customer_tokens', { body, ...(key ? { key } : {}) });
     const widget = (token: string | null) => h.request('GET', WIDGET, { key: token });
-    const secretRows = async () =>
-      (await h.db.query<{ n: number }>('select count(*)::int as n from customer_token_secrets'))[0]!.n;
 
     it('happy: a token for an external id names the Perks customer and lives 15 minutes by default', async () => {
       const res = await mint({ customer: 'team_tokens' });
@@ -102,15 +100,35 @@ for (const store of storeCases()) {
     ];
     for (const [label, ttl] of badTtl) {
       it(`error: ttl_seconds ${label} is refused stating the limits, writing nothing`, async () => {
-        const before = await secretRows();
-        const res = await mint({ customer: customerId, ttl_seconds: ttl });
+        // A workspace that has minted nothing yet, so a signing secret written by mistake would show.
+        const fresh = await h.newWorkspace(`ttl ${label}`);
+        const customer = await h.request('POST', '/v1/customers', {
+          body: { external_id: 'team_ttl' },
+          key: fresh.key,
+        });
+        assert.equal(customer.status, 201);
+        const res = await mint({ customer: 'team_ttl', ttl_seconds: ttl }, fresh.key);
         assert.equal(res.status, 400, JSON.stringify(res.body));
         assert.equal(res.body.error.code, 'parameter_invalid');
         assert.equal(res.body.error.param, 'ttl_seconds');
         assert.match(res.body.error.message, /from 1 to 3600/);
-        assert.equal(await secretRows(), before);
+        const [row] = await h.db.query<{ n: number }>(
+          'select count(*)::int as n from customer_token_secrets where workspace_id = $1',
+          [fresh.workspaceId],
+        );
+        assert.equal(row!.n, 0);
       });
     }
+
+    it('error: a malformed Idempotency-Key is refused as on every other POST', async () => {
+      const res = await h.request('POST', '/v1/customer_tokens', {
+        body: { customer: customerId },
+        headers: { 'idempotency-key': 'k'.repeat(300) },
+      });
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, 'idempotency_key_invalid');
+      assert.match(res.body.error.message, /1 to 255/);
+    });
 
     it('error: an unknown customer is a 404; an unknown field is refused', async () => {
       const res = await mint({ customer: 'nobody_here' });
