@@ -27,6 +27,13 @@ export interface ReferralSearch {
 }
 
 export async function searchReferrals(sql: Sql, ws: string, q: ReferralSearch) {
+  if (q.role !== undefined && q.customer === undefined) {
+    throw new PerksError(
+      'parameter_invalid',
+      "'role' says which side 'customer' is on, so it needs 'customer'",
+      'role',
+    );
+  }
   const params: unknown[] = [ws];
   const arg = (value: unknown) => {
     params.push(value);

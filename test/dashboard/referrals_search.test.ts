@@ -154,6 +154,7 @@ for (const store of storeCases()) {
         ['?reason=because', 400, 'parameter_invalid', 'reason'],
         ['?limit=101', 400, 'parameter_invalid', 'limit'],
         ['?role=owner', 400, 'parameter_invalid', 'role'],
+        ['?role=referrer', 400, 'parameter_invalid', 'role'],
         ['?colour=red', 400, 'parameter_unknown', 'colour'],
       ];
       for (const [query, status, code, param] of cases) {

@@ -39,8 +39,8 @@ const register: RegisterRoute = (app, deps) => {
           customer: identifier.optional().describe('A customer: Perks id or external_id'),
           role: z
             .enum(['any', 'referrer', 'referee'])
-            .default('any')
-            .describe('With customer: the referrals it made, those that brought it, or both'),
+            .optional()
+            .describe('With customer only: the referrals it made, those that brought it, or both (default)'),
           code: text(64).min(1, 'must not be empty').optional().describe('A referral code, any case'),
           program: programRef.optional(),
           status: z.enum(REFERRAL_STATUSES).optional(),
