@@ -172,10 +172,18 @@ type SummaryRow = ReferrerRow & {
 
 /**
  * The referrer's dashboard figures, per program. Everything comes from counters kept with the
- * writes, read in one query, so the answer costs the same for 10 referrals or 100,000.
+ * writes, read in one query, so the answer costs the same for 10 referrals or 100,000. The clicks
+ * still waiting to be written are written first, so `clicks` counts them, unless `withClicks` is
+ * false (a caller that does not show clicks, such as the widget, need not wait for that write).
  */
-export async function referralSummary(deps: Deps, ws: string, customerRef: string, programRef?: string) {
-  await flushClicks(deps);
+export async function referralSummary(
+  deps: Deps,
+  ws: string,
+  customerRef: string,
+  programRef?: string,
+  { withClicks = true }: { withClicks?: boolean } = {},
+) {
+  if (withClicks) await flushClicks(deps);
   const sql = deps.db;
   const now = deps.clock.now();
   const customer: CustomerRow = await requireCustomer(sql, ws, customerRef, 'id');

@@ -53,7 +53,9 @@ export async function widgetReferral(
   const program = await requireProgram(deps.db, workspaceId, programRef, 'program');
   const doc = (await requireVersionNow(deps, deps.db, program)).document;
   const eligibility = referrerEligibility(doc, await eligibilityFacts(deps.db, workspaceId, customerId));
-  const summarised = await referralSummary(deps, workspaceId, customerId, program.id);
+  // The widget shows no click count, so it does not wait for the clicks still being written.
+  const summary = () => referralSummary(deps, workspaceId, customerId, program.id, { withClicks: false });
+  const summarised = await summary();
   let figures = summarised.programs[0];
   let code = eligibility.eligible ? (figures?.code ?? null) : null;
   if (eligibility.eligible && code === null) {
@@ -62,7 +64,7 @@ export async function widgetReferral(
     );
     code = issued.code.code;
     // The code makes the customer a referrer, which the summary reads its figures from.
-    figures ??= (await referralSummary(deps, workspaceId, customerId, program.id)).programs[0];
+    figures ??= (await summary()).programs[0];
   }
   const assets = await programAssets(deps.db, workspaceId, doc);
   const balances = new Map(
