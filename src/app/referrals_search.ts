@@ -11,8 +11,10 @@ import type { ReferralRow } from './referrals_rows.js';
 /**
  * The workspace's referrals, newest first, searched by customer (as referrer, referee or either), by
  * referral code (the referrals its owner made in its program), by program, status and rejection
- * reason. Every filter has an index that yields rows in id order (migration 0015), and pages are
- * cut by id (`starting_after`), so a page costs the same on the first or the thousandth page.
+ * reason. The customer, status and reason filters have indexes that yield rows in id order
+ * (migration 0016; a code is searched as its owner, the referrer); a program alone walks the
+ * workspace's referrals newest first and keeps that program's. Pages are cut by id
+ * (`starting_after`), so a page costs the same on the first or the thousandth page.
  */
 
 export interface ReferralSearch {

@@ -6,7 +6,7 @@ import { requireProgram } from './programs.js';
 /**
  * The overview figures of the operator dashboard: referrals, conversions, rejections and reward
  * cost per asset over time, the top referrers of the range and the latest rejections with their
- * reasons. Every query reads a bounded time range through an index made for it (migration 0015),
+ * reasons. Every query reads a bounded time range through an index made for it (migration 0016),
  * so the cost follows the rows in the range, not the size of the history.
  */
 
