@@ -2,6 +2,7 @@ import { cancelOutbox, failOutbox, type OutboxRow, retryDelay_ms } from './outbo
 import { emitWebhookEvent } from './outbox_webhooks.js';
 import type { Deps, Sql } from './ports.js';
 import { type EndpointRow, endpointView } from './webhook_endpoints.js';
+import { markDisabled } from './webhook_endpoints_disable.js';
 
 /**
  * The delivery side of webhook endpoints: what the worker records after each attempt. An endpoint is
@@ -138,17 +139,8 @@ async function maybeDisable(deps: Deps, tx: Sql, endpoint: EndpointRow, row: Out
   const reason =
     `every delivery attempt since ${since.toISOString()} failed; delivery ${row.id} gave up after ` +
     `${row.attempts} attempts. Last error: ${error}`.slice(0, 1000);
-  const [disabled] = await tx.query<EndpointRow>(
-    `update webhook_endpoints set status = 'disabled', disabled_reason = $3, disabled_at = $4, updated_at = $4
-     where workspace_id = $1 and id = $2 and status = 'enabled' returning *`,
-    [endpoint.workspace_id, endpoint.id, reason, now],
-  );
+  const disabled = await markDisabled(tx, endpoint.workspace_id, endpoint.id, reason, now);
   if (!disabled) return;
-  await tx.query(
-    `update outbox set status = 'canceled', last_error = 'the endpoint was disabled', completed_at = $3
-     where workspace_id = $1 and endpoint_id = $2 and kind = 'webhook' and status = 'pending'`,
-    [endpoint.workspace_id, endpoint.id, now],
-  );
   await emitWebhookEvent(
     deps,
     tx,

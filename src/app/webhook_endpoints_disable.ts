@@ -17,15 +17,38 @@ export async function disableEndpoint(
   const current = await requireEndpoint(tx, workspaceId, id, true);
   const now = deps.clock.now();
   if (current.status === 'disabled') return endpointView(current, now);
+  const row = await markDisabled(
+    tx,
+    workspaceId,
+    id,
+    reason ? `disabled by hand: ${reason}` : 'disabled by hand',
+    now,
+  );
+  return endpointView(row!, now);
+}
+
+/**
+ * Disables an enabled endpoint and cancels its pending deliveries; the endpoint as it now is, or
+ * undefined when it was not enabled. Shared by a disable by hand and by repeated failures
+ * (webhook_endpoints_delivery.ts).
+ */
+export async function markDisabled(
+  tx: Sql,
+  workspaceId: string,
+  id: string,
+  reason: string,
+  now: Date,
+): Promise<EndpointRow | undefined> {
   const [row] = await tx.query<EndpointRow>(
     `update webhook_endpoints set status = 'disabled', disabled_reason = $3, disabled_at = $4, updated_at = $4
-     where workspace_id = $1 and id = $2 returning *`,
-    [workspaceId, id, reason ? `disabled by hand: ${reason}` : 'disabled by hand', now],
+     where workspace_id = $1 and id = $2 and status = 'enabled' returning *`,
+    [workspaceId, id, reason, now],
   );
+  if (!row) return undefined;
   await tx.query(
     `update outbox set status = 'canceled', last_error = 'the endpoint was disabled', completed_at = $3
      where workspace_id = $1 and endpoint_id = $2 and kind = 'webhook' and status = 'pending'`,
     [workspaceId, id, now],
   );
-  return endpointView(row!, now);
+  return row;
 }
