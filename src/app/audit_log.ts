@@ -37,7 +37,6 @@ interface AuditRow {
   program_key: string | null;
   referral_id: string | null;
   customer_id: string | null;
-  customer_external_id: string | null;
   actor: string | null;
   reason: string | null;
   details: Record<string, unknown>;
@@ -63,12 +62,10 @@ export async function listAuditLog(sql: Sql, ws: string, q: AuditLogQuery) {
   if (q.action !== undefined) filters.push(`a.action = ${arg(q.action)}`);
   if (q.starting_after !== undefined) filters.push(`a.id < ${arg(q.starting_after)}`);
   const rows = await sql.query<AuditRow>(
-    `select a.id, a.action, p.key as program_key, a.referral_id, a.customer_id, c.external_id as customer_external_id,
-       a.actor, a.reason, a.details, a.at
+    `select a.id, a.action, p.key as program_key, a.referral_id, a.customer_id, a.actor, a.reason, a.details, a.at
      from (select * from referral_audit_log a where ${filters.join(' and ')}
            order by a.id desc limit ${arg(q.limit + 1)}) a
        left join programs p on p.workspace_id = a.workspace_id and p.id = a.program_id
-       left join customers c on c.workspace_id = a.workspace_id and c.id = a.customer_id
      order by a.id desc`,
     params,
   );
@@ -83,7 +80,7 @@ export async function listAuditLog(sql: Sql, ws: string, q: AuditLogQuery) {
       program: a.program_key,
       referral: a.referral_id,
       customer: a.customer_id,
-      customer_external_id: a.customer_external_id,
+      customer_external_id: a.customer_id ? (named.get(a.customer_id) ?? null) : null,
       actor: a.actor,
       reason: a.reason,
       details: a.details,
