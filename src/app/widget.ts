@@ -197,12 +197,18 @@ export async function widgetPayout(
   }
   let amount = input.amount;
   if (amount === undefined) {
-    const [account] = await tx.query<{ balance: number }>(
-      `select balance from ledger_accounts
-       where workspace_id = $1 and customer_id = $2 and asset_id = $3 and kind = 'customer'`,
-      [workspaceId, customerId, asset.id],
+    // Everything, less what is already past its expiry but not yet swept: the payout expires that
+    // first (isExpired in core/ledger/lots.ts), so asking for it would be refused.
+    const [account] = await tx.query<{ available: number }>(
+      `select a.balance - coalesce((select sum(l.remaining) from ledger_lots l
+         where l.workspace_id = a.workspace_id and l.customer_id = a.customer_id and l.asset_id = a.asset_id
+           and l.remaining > 0
+           and l.expires_at <= $4), 0) as available
+       from ledger_accounts a
+       where a.workspace_id = $1 and a.customer_id = $2 and a.asset_id = $3 and a.kind = 'customer'`,
+      [workspaceId, customerId, asset.id, deps.clock.now()],
     );
-    amount = Number(account?.balance ?? 0);
+    amount = Number(account?.available ?? 0);
   }
   if (amount <= 0) {
     throw new PerksError('insufficient_balance', `there is no '${asset.key}' to withdraw yet`, 'amount', {

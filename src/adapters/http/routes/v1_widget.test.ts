@@ -199,6 +199,30 @@ for (const store of storeCases()) {
         assert.equal(again.body.error.code, 'insufficient_balance');
       });
 
+      it('happy: withdrawing everything leaves out commission already past its expiry, not yet swept', async () => {
+        const grant = (amount: number, expires: Record<string, string>) =>
+          h.request('POST', `/v1/customers/${partner}/grants`, {
+            body: {
+              asset: 'usd_commission',
+              amount,
+              expires,
+              reference: unique('grant'),
+              source: { type: 'manual', actor: 'support@example.com' },
+              reason: 'a test of unswept expiry',
+            },
+          });
+        const soon = await grant(2500, { type: 'after', duration: 'PT5M' });
+        assert.equal(soon.status, 201, JSON.stringify(soon.body));
+        assert.equal((await grant(3000, { type: 'never' })).status, 201);
+        h.clock.advance(6 * 60_000);
+        const res = await h.request('POST', '/v1/widget/payouts', {
+          key: token,
+          body: { program: 'free-days-or-commission' },
+        });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        assert.equal(res.body.amount, 3000);
+      });
+
       it('error: a program without commission, or another asset, is refused', async () => {
         const none = await h.request('POST', '/v1/widget/payouts', {
           key: token,
