@@ -90,6 +90,23 @@ async function adminQuery(baseUrl: string, sql: string): Promise<void> {
   }
 }
 
+/**
+ * Leaves a freshly seeded database quiet before a measured run: vacuums and analyses it now, so that
+ * autovacuum does not start on the seeded tables during the run, and writes a checkpoint, so that the
+ * seed's dirty pages are not flushed during it. Both otherwise land in whichever side is measured
+ * next (on two cores, a vacuum of 200,000 rows is most of a core for seconds).
+ */
+export async function settleDatabase(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('vacuum (analyze)');
+    await client.query('checkpoint');
+  } finally {
+    await client.end();
+  }
+}
+
 /** Row counts of the given tables, to check that Perks and a baseline wrote the same rows. */
 export async function countRows(url: string, tables: readonly string[]): Promise<Record<string, number>> {
   const client = new pg.Client({ connectionString: url });
@@ -403,6 +420,12 @@ export interface PacedOptions {
   /** Requests per second, sent evenly: request i is due at i / rate seconds after the start. */
   rate: number;
   duration_s: number;
+  /**
+   * Seconds sent at the same rate over the same connections before the measured ones, and not
+   * counted: the sockets' opening and the first requests on them are not the latency of serving
+   * the rate.
+   */
+  warmup_s?: number;
   method: RequestShape['method'];
   path: string;
   /** The JSON body of request number `index`. */
@@ -434,7 +457,8 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (options.key) headers.authorization = `Bearer ${options.key}`;
-  const total = Math.floor(options.rate * options.duration_s);
+  const warmup = Math.floor(options.rate * (options.warmup_s ?? 0));
+  const total = warmup + Math.floor(options.rate * options.duration_s);
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
   const failureSamples: string[] = [];
@@ -467,11 +491,13 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => {
-          latencies.push(performance.now() - due);
+          const measured = index >= warmup;
+          if (measured) latencies.push(performance.now() - due);
           const status = res.statusCode ?? 0;
           statusCodes[status] = (statusCodes[status] ?? 0) + 1;
-          if (status >= 200 && status < 300) ok++;
-          else if (failureSamples.length < FAILURE_SAMPLES)
+          if (status >= 200 && status < 300) {
+            if (measured) ok++;
+          } else if (failureSamples.length < FAILURE_SAMPLES)
             failureSamples.push(`${status} ${text.slice(0, 500)}`);
           settle();
         });
@@ -498,12 +524,12 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
   });
   allSent = true;
   if (open > 0) await finished;
-  const elapsed_s = (performance.now() - start) / 1000;
+  const elapsed_s = (performance.now() - start) / 1000 - warmup / options.rate;
   agent.destroy();
 
   const latency = latencySummary(latencies);
   return {
-    sent,
+    sent: sent - warmup,
     answeredPerSecond: ok / elapsed_s,
     statusCodes,
     errors,

@@ -56,6 +56,7 @@ import {
   paced,
   latencySummary,
   scaled,
+  settleDatabase,
   startServer,
   timed,
 } from './lib.js';
@@ -138,7 +139,7 @@ async function seedPgbench(url: string) {
     `alter table naive_redemptions
        add foreign key (workspace_id, customer_id) references customers (workspace_id, id)`,
   );
-  await sql(url, 'analyze');
+  await settleDatabase(url);
 }
 
 /** The naive transaction as a pgbench script; `code` is an SQL expression for the code's text. */
@@ -170,7 +171,10 @@ interface PgbenchRun {
 /**
  * pgbench with 20 clients for `seconds`: as fast as it goes, or at `rate` transactions per second
  * (`-R`, an offered load: a transaction's latency counts from when it was due), logging every
- * transaction's latency.
+ * transaction's latency. At a rate, it first runs `warmupSeconds` more at the same rate, whose
+ * transactions are not counted in the latency, as the paced Perks run does: pgbench's schedule starts
+ * while its clients are still connecting, and the first seconds' backlog is not the latency of serving
+ * the rate.
  */
 async function pgbench(
   url: string,
@@ -178,6 +182,7 @@ async function pgbench(
   seconds: number,
   log: (line: string) => void,
   rate?: number,
+  warmupSeconds = 0,
 ): Promise<PgbenchRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'perks-pgbench-'));
   try {
@@ -185,9 +190,10 @@ async function pgbench(
     writeFileSync(file, script);
     const paced =
       rate === undefined ? [] : ['-R', String(rate), '-l', `--log-prefix=${path.join(dir, 'txn')}`];
+    const total_s = seconds + (rate === undefined ? 0 : warmupSeconds);
     const { stdout } = await run(
       'pgbench',
-      ['-n', '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(seconds), ...paced, '-f', file, url],
+      ['-n', '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(total_s), ...paced, '-f', file, url],
       { maxBuffer: 1 << 20 },
     );
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
@@ -197,12 +203,20 @@ async function pgbench(
     if (failed && Number(failed[1]) > 0) throw new Error(`pgbench reported failed transactions:\n${stdout}`);
     const result: PgbenchRun = { tps: Number(tps[1]) };
     if (rate !== undefined) {
-      // One line per transaction: client, transaction number, latency in µs, ...
-      const latencies = readdirSync(dir)
+      // One line per transaction: client, transaction number, latency in µs (from when it was due),
+      // script, then when it ended in s and µs. It was due at its end less its latency.
+      const transactions = readdirSync(dir)
         .filter((name) => name.startsWith('txn'))
         .flatMap((name) => readFileSync(path.join(dir, name), 'utf8').trim().split('\n'))
-        .map((line) => Number(line.split(' ')[2]) / 1000);
-      if (latencies.length === 0) throw new Error(`pgbench logged no transactions:\n${stdout}`);
+        .map((line) => {
+          const f = line.split(' ').map(Number);
+          const latency_ms = f[2]! / 1000;
+          return { latency_ms, due_ms: f[4]! * 1000 + f[5]! / 1000 - latency_ms };
+        });
+      if (transactions.length === 0) throw new Error(`pgbench logged no transactions:\n${stdout}`);
+      const measuredFrom =
+        transactions.reduce((m, t) => Math.min(m, t.due_ms), Infinity) + warmupSeconds * 1000;
+      const latencies = transactions.filter((t) => t.due_ms >= measuredFrom).map((t) => t.latency_ms);
       result.latency = latencySummary(latencies);
     }
     log(
@@ -251,8 +265,9 @@ export default async function runBench(ctx: BenchContext): Promise<BenchResult[]
     const baseA = (await pgbench(database.url, naiveScript(`'PA' || :n`), DURATION_S, ctx.log)).tps;
     // The rate (a)'s latency is measured at: half of pgbench's, the share the target names.
     const offered = Math.round(baseA * 0.5);
-    const naiveAtRate = (await pgbench(database.url, naiveScript(`'PA' || :n`), DURATION_S, ctx.log, offered))
-      .latency!;
+    const naiveAtRate = (
+      await pgbench(database.url, naiveScript(`'PA' || :n`), DURATION_S, ctx.log, offered, WARMUP_S)
+    ).latency!;
     const baseB = (await pgbench(database.url, naiveScript(`'PGHOT0'`), DURATION_S, ctx.log)).tps;
 
     const server = await startServer(database.url);
@@ -267,7 +282,7 @@ export default async function runBench(ctx: BenchContext): Promise<BenchResult[]
       );
       await seedCodes(database.url, ws, 'promo_bench_a', 'BA', PERKS_POOL, 1);
       await seedCodes(database.url, ws, 'promo_bench_b', 'BHOT', 1, 1_000_000_000);
-      await sql(database.url, 'analyze');
+      await settleDatabase(database.url);
       ctx.log(`seeded ${PERKS_POOL} single-use codes and customers for Perks`);
 
       // (a) distinct codes: each request another single-use code, customer and subscription.
@@ -288,6 +303,7 @@ export default async function runBench(ctx: BenchContext): Promise<BenchResult[]
         connections: CONNECTIONS,
         rate: offered,
         duration_s: DURATION_S,
+        warmup_s: WARMUP_S,
         method: 'POST',
         path: '/v1/promotion_codes/redeem',
         body: () => distinct.body(),
