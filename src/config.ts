@@ -1,3 +1,4 @@
+import { POOL_IDLE_TIMEOUT_DEFAULT_MS } from './adapters/db/db.js';
 import { AUTH_CACHE_DEFAULT_MS } from './app/workspaces.js';
 
 /** Every setting Perks reads, with its default. The README lists the same table. */
@@ -8,6 +9,11 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   poolSize: number;
+  /**
+   * Milliseconds a pooled PostgreSQL connection may stay idle before it is closed; 0 keeps it open.
+   * Unset (a config built in code) means the default.
+   */
+  poolIdleTimeoutMs?: number;
   /** Where the Stripe SDK sends API calls; unset means Stripe itself. Tests point it at a local server. */
   stripeApiBase: string | undefined;
   /** Which private addresses webhook endpoint URLs may resolve to: none, loopback only, or all. */
@@ -61,6 +67,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.PERKS_DATA_DIR || './.perks',
     logLevel: env.LOG_LEVEL || 'info',
     poolSize: int('DATABASE_POOL_SIZE', env.DATABASE_POOL_SIZE, 20, 1, 1000),
+    poolIdleTimeoutMs: int(
+      'DATABASE_POOL_IDLE_TIMEOUT_MS',
+      env.DATABASE_POOL_IDLE_TIMEOUT_MS,
+      POOL_IDLE_TIMEOUT_DEFAULT_MS,
+      0,
+      86_400_000,
+    ),
     stripeApiBase: apiBase(env.STRIPE_API_BASE),
     webhooksAllowPrivate: privatePolicy(env.PERKS_WEBHOOKS_ALLOW_PRIVATE),
     workers: env.PERKS_WORKERS !== 'false' && env.PERKS_WORKERS !== '0',

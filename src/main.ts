@@ -12,7 +12,9 @@ import { type Config, loadConfig } from './config.js';
 
 /** The composition root: the one place that picks concrete adapters. */
 export async function openStore(config: Config, command: string): Promise<Db> {
-  if (config.databaseUrl) return openPostgres(config.databaseUrl, config.poolSize);
+  if (config.databaseUrl) {
+    return openPostgres(config.databaseUrl, config.poolSize, config.poolIdleTimeoutMs);
+  }
   return openPglite({ dataDir: config.dataDir, command });
 }
 
