@@ -126,6 +126,72 @@ for (const store of storeCases()) {
       assert.deepEqual(row, { n, used: n });
     });
 
+    it('a group meeting a code limit taken after its reads refuses only that redemption, code_exhausted', async () => {
+      const names = await seed('lco', 20, 1);
+      const [loser] = names as [string];
+      // Between the reads and the group's write, a redemption from elsewhere takes the loser's
+      // single-use code.
+      beforeNextGroupWrite = () =>
+        raw.query('update promotion_codes set times_redeemed = 1 where workspace_id = $1 and id = $2', [
+          workspaceId,
+          `pcode_${loser}`,
+        ]);
+      const results = await Promise.all([...names.slice(1), loser].map((name) => redeem(name, name)));
+      assert.equal(beforeNextGroupWrite, undefined, 'the limit was taken just before a group write');
+      assert.deepEqual(
+        results.map((r) => (r.ok ? 'ok' : r.code)),
+        [...names.slice(1).map(() => 'ok'), 'code_exhausted'],
+      );
+      const [row] = await deps.db.query<{ n: number; used: number }>(
+        `select (select count(*)::int8 from redemptions where workspace_id = $1 and code like 'LCO%') as n,
+                (select sum(times_redeemed)::int8 from promotion_codes where workspace_id = $1 and code like 'LCO%') as used`,
+        [workspaceId],
+      );
+      assert.deepEqual(row, { n: 19, used: 20 });
+    });
+
+    it('a group that would take a promotion past its limit is written one by one: exactly the limit lands', async () => {
+      const limited = deps.ids.id('promo');
+      await deps.db.query(
+        `insert into promotions (workspace_id, id, name, percent_off_bps, duration, time_zone, max_redemptions,
+           created_at)
+         values ($1, $2, 'limited', 1000, 'once', 'UTC', 10, now())`,
+        [workspaceId, limited],
+      );
+      const names = Array.from({ length: 12 }, (_, i) => `lpr${i}`);
+      await deps.db.query(
+        `insert into customers (workspace_id, id, external_id, created_at, updated_at)
+         select $1, 'cus_' || x, x, now(), now() from unnest($2::text[]) as x`,
+        [workspaceId, names],
+      );
+      await deps.db.query(
+        `insert into promotion_codes (workspace_id, id, promotion_id, code, created_at)
+         select $1, 'pcode_' || x, $2, upper(x), now() from unnest($3::text[]) as x`,
+        [workspaceId, limited, names],
+      );
+      // Five redemptions of the promotion elsewhere, between the reads and the group's write.
+      beforeNextGroupWrite = () =>
+        raw.query(
+          'update promotions set redeemed_against_limit = redeemed_against_limit + 5 where workspace_id = $1 and id = $2',
+          [workspaceId, limited],
+        );
+      const results = await Promise.all(names.map((name) => redeem(name, name)));
+      assert.equal(beforeNextGroupWrite, undefined, 'the limit was taken just before a group write');
+      assert.equal(results.filter((r) => r.ok).length, 5, JSON.stringify(results));
+      assert.deepEqual(
+        [...new Set(results.filter((r) => !r.ok).map((r) => r.code))],
+        ['code_exhausted'],
+        JSON.stringify(results),
+      );
+      const [row] = await deps.db.query<{ n: number; taken: number; used: number }>(
+        `select (select count(*)::int8 from redemptions where workspace_id = $1 and promotion_id = $2) as n,
+                (select redeemed_against_limit from promotions where workspace_id = $1 and id = $2) as taken,
+                (select sum(times_redeemed)::int8 from promotion_codes where workspace_id = $1 and promotion_id = $2) as used`,
+        [workspaceId, limited],
+      );
+      assert.deepEqual(row, { n: 5, taken: 10, used: 5 });
+    });
+
     it('a refusal inside a group sends each again alone: the others land, the loser gets its typed error', async () => {
       const names = await seed('mix', 20, null);
       // Two redemptions of the promotion by one customer (max_per_customer 1) race with 18 others.
