@@ -29,11 +29,16 @@ export interface Config {
 
 export type PrivateAddressPolicy = 'none' | 'loopback' | 'all';
 
+/** A setting that cannot be used; the CLI prints its message alone and exits 1. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 function privatePolicy(value: string | undefined): PrivateAddressPolicy {
   if (value === undefined || value === '' || value === 'false' || value === 'none') return 'none';
   if (value === 'loopback') return 'loopback';
   if (value === 'true' || value === 'all') return 'all';
-  throw new Error(`PERKS_WEBHOOKS_ALLOW_PRIVATE must be none, loopback or all, got '${value}'`);
+  throw new ConfigError(`PERKS_WEBHOOKS_ALLOW_PRIVATE must be none, loopback or all, got '${value}'`);
 }
 
 function apiBase(value: string | undefined): string | undefined {
@@ -42,10 +47,10 @@ function apiBase(value: string | undefined): string | undefined {
   try {
     url = new URL(value);
   } catch {
-    throw new Error(`STRIPE_API_BASE must be a URL such as http://127.0.0.1:12111, got '${value}'`);
+    throw new ConfigError(`STRIPE_API_BASE must be a URL such as http://127.0.0.1:12111, got '${value}'`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new Error(`STRIPE_API_BASE must be an http or https URL, got '${value}'`);
+    throw new ConfigError(`STRIPE_API_BASE must be an http or https URL, got '${value}'`);
   }
   return value;
 }
@@ -54,7 +59,7 @@ function int(name: string, value: string | undefined, fallback: number, min: num
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}, got '${value}'`);
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${value}'`);
   }
   return n;
 }

@@ -124,6 +124,16 @@ for (const { name, make } of cliStoreCases('cli')) {
       assert.match(unknownKey.stderr, /no API key 'key_nope'/);
       assert.notEqual(badWorkspace.code, 0);
       assert.match(badWorkspace.stderr, /expected a workspace id like ws_01/);
+      // A setting that cannot be used is one line naming it, its range and the value, not a stack.
+      const badSetting = await runCli(['workspaces', 'list'], {
+        ...store.env,
+        DATABASE_POOL_IDLE_TIMEOUT_MS: '-5',
+      });
+      assert.equal(badSetting.code, 1);
+      assert.equal(
+        badSetting.stderr.trim(),
+        "perks: DATABASE_POOL_IDLE_TIMEOUT_MS must be an integer from 0 to 86400000, got '-5'",
+      );
       const missingWorkspace = await cli('keys', 'list', '--workspace', `ws_${'0'.repeat(26)}`);
       assert.equal(missingWorkspace.code, 1);
       assert.match(missingWorkspace.stderr, /no workspace 'ws_0+'/);

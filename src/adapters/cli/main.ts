@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { Db } from '../../app/ports.js';
 import { createKey, createWorkspace, listKeys, listWorkspaces, revokeKey } from '../../app/workspaces.js';
-import { loadConfig } from '../../config.js';
+import { ConfigError, loadConfig } from '../../config.js';
 import { isPerksError } from '../../core/errors.js';
 import { describeStore, makeDeps, openStore, serve } from '../../main.js';
 import { DataDirLockedError } from '../db/lock.js';
@@ -152,7 +152,7 @@ registerStripeCommands(program);
 registerLedgerCommands(program);
 
 program.parseAsync().catch((err: unknown) => {
-  if (err instanceof DataDirLockedError || isPerksError(err)) {
+  if (err instanceof DataDirLockedError || err instanceof ConfigError || isPerksError(err)) {
     console.error(`perks: ${err.message}`);
   } else {
     console.error('perks:', err);
