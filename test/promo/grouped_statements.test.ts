@@ -80,7 +80,7 @@ for (const store of storeCases()) {
     });
     after(() => deps.db.close());
 
-    async function seed(prefix: string, n: number, codeLimit: number | null) {
+    async function seed(prefix: string, n: number, codeLimit: number | null, promotion = promotionId) {
       const names = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
       await deps.db.query(
         `insert into customers (workspace_id, id, external_id, created_at, updated_at)
@@ -90,7 +90,7 @@ for (const store of storeCases()) {
       await deps.db.query(
         `insert into promotion_codes (workspace_id, id, promotion_id, code, max_redemptions, created_at)
          select $1, 'pcode_' || x, $2, upper(x), $3, now() from unnest($4::text[]) as x`,
-        [workspaceId, promotionId, codeLimit, names],
+        [workspaceId, promotion, codeLimit, names],
       );
       return names;
     }
@@ -158,17 +158,7 @@ for (const store of storeCases()) {
          values ($1, $2, 'limited', 1000, 'once', 'UTC', 10, now())`,
         [workspaceId, limited],
       );
-      const names = Array.from({ length: 12 }, (_, i) => `lpr${i}`);
-      await deps.db.query(
-        `insert into customers (workspace_id, id, external_id, created_at, updated_at)
-         select $1, 'cus_' || x, x, now(), now() from unnest($2::text[]) as x`,
-        [workspaceId, names],
-      );
-      await deps.db.query(
-        `insert into promotion_codes (workspace_id, id, promotion_id, code, created_at)
-         select $1, 'pcode_' || x, $2, upper(x), now() from unnest($3::text[]) as x`,
-        [workspaceId, limited, names],
-      );
+      const names = await seed('lpr', 12, null, limited);
       // Five redemptions of the promotion elsewhere, between the reads and the group's write.
       beforeNextGroupWrite = () =>
         raw.query(
