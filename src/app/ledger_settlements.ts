@@ -23,6 +23,12 @@ export interface InvoiceInput {
   subscription?: string | undefined;
   currency: string;
   subtotal_cents: number;
+  /**
+   * The start of the period the invoice bills, when the billing system says it: a promotion that
+   * applies from a later period (redeemed after the current one was paid) is matched against it.
+   * Without it the settlement time stands for it.
+   */
+  period_start?: Date | undefined;
 }
 
 /** The invoice as the discount step sees it, with the customer and subscription resolved. */
@@ -33,6 +39,8 @@ export interface InvoiceToSettle {
   currency: string;
   subtotal_cents: number;
   settled_at: Date;
+  /** The billed period's start, as given with the invoice. */
+  period_start?: Date | undefined;
   /**
    * False when the settlement's lock found no open promotion redemption of the customer and no
    * discount recorded for the invoice, so a discount step that only draws on those has nothing to
@@ -190,6 +198,7 @@ function invoiceToSettle(
     currency: input.currency,
     subtotal_cents: input.subtotal_cents,
     settled_at: now,
+    period_start: input.period_start,
     may_have_discounts: locked.may_have_discounts,
   };
 }

@@ -18,6 +18,7 @@ export function promotionSettlementHooks(deps: Deps): SettlementHooks {
         subscription: invoice.subscription_id ?? undefined,
         currency: invoice.currency,
         subtotal_cents: invoice.subtotal_cents,
+        period_start: invoice.period_start,
       });
       return lines.map((line) => ({
         type: 'discount' as const,

@@ -21,6 +21,8 @@ export interface DraftInvoice {
   subscription?: string | undefined;
   currency: string;
   subtotal_cents: number;
+  /** The start of the period the invoice bills. */
+  period_start?: Date | undefined;
 }
 
 export interface DraftSettlement {
@@ -48,6 +50,7 @@ export async function settleDraftInvoice(
       subscription: invoice.subscription,
       currency: invoice.currency,
       subtotal_cents: invoice.subtotal_cents,
+      period_start: invoice.period_start,
     },
     hooks,
   );

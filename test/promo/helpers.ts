@@ -125,3 +125,26 @@ export async function paymentEvent(
     },
   });
 }
+
+/**
+ * A new customer with a monthly subscription whose current period, [start, end), is already paid
+ * (paid five minutes after it started): a code redeemed for it now discounts the next period.
+ */
+export async function paidSubscription(
+  h: Harness,
+  customer: string,
+  subscription: string,
+  period: { start: string; end: string },
+) {
+  await createCustomer(h, customer);
+  await subscriptionEvent(h, customer, subscription, {
+    current_period_start: period.start,
+    current_period_end: period.end,
+  });
+  await paymentEvent(h, customer, {
+    subscription,
+    period_start: period.start,
+    period_end: period.end,
+    occurred_at: new Date(Date.parse(period.start) + 5 * 60_000).toISOString(),
+  });
+}

@@ -7,6 +7,7 @@ import {
   createCustomer,
   createPromotion,
   errorCode,
+  paidSubscription,
   paymentEvent,
   redeem,
   subscriptionEvent,
@@ -262,16 +263,9 @@ for (const store of storeCases()) {
     it('a code redeemed after the current period was paid applies from the next period', async () => {
       const p = await createPromotion(h, { percent_off_bps: 1000 });
       await createCode(h, { promotion: p.id, code: 'NEXTDEBIT' });
-      await createCustomer(h, 'team_next');
-      await subscriptionEvent(h, 'team_next', 'sub_next', {
-        current_period_start: '2026-06-01T00:00:00Z',
-        current_period_end: '2026-07-01T00:00:00Z',
-      });
-      await paymentEvent(h, 'team_next', {
-        subscription: 'sub_next',
-        period_start: '2026-06-01T00:00:00Z',
-        period_end: '2026-07-01T00:00:00Z',
-        occurred_at: '2026-06-01T00:05:00Z',
+      await paidSubscription(h, 'team_next', 'sub_next', {
+        start: '2026-06-01T00:00:00Z',
+        end: '2026-07-01T00:00:00Z',
       });
       const v = await validate(h, { code: 'NEXTDEBIT', customer: 'team_next', subscription: 'sub_next' });
       assert.equal(v.body.discount.applies_from, '2026-07-01T00:00:00.000Z');

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { storeCases } from '../helpers/stores.js';
 import { grantBody, grantOk, ledgerWorkspace } from '../ledger/fixtures.js';
+import { createCode, createPromotion, paidSubscription, redeem } from './helpers.js';
 
 /**
  * POST /v1/invoices/settle with a redeemed promo code: the discount line comes first, credits cover
@@ -103,6 +104,55 @@ for (const store of storeCases()) {
       });
       assert.equal(third.body.discount_cents, 780, 'voiding gave the discounted period back');
       assert.equal(third.body.credit_cents, 1000, 'voiding gave the credit back');
+    });
+
+    it('a code redeemed after the period was paid discounts the invoice of the next period, by its period_start', async () => {
+      h.clock.set('2026-06-15T12:00:00Z');
+      const p = await createPromotion(h, { percent_off_bps: 1000, duration: 'once' });
+      await createCode(h, { promotion: p.id, code: 'NEXTPERIOD' });
+      await paidSubscription(h, 'team_paid_ahead', 'sub_paid_ahead', {
+        start: '2026-06-01T00:00:00Z',
+        end: '2026-07-01T00:00:00Z',
+      });
+      const r = await redeem(h, {
+        code: 'NEXTPERIOD',
+        customer: 'team_paid_ahead',
+        subscription: 'sub_paid_ahead',
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.equal(r.body.applies_from, '2026-07-01T00:00:00.000Z');
+
+      const settle = (invoice_id: string, period_start?: string) =>
+        h.request('POST', '/v1/invoices/settle', {
+          body: {
+            invoice_id,
+            customer: 'team_paid_ahead',
+            subscription: 'sub_paid_ahead',
+            currency: 'usd',
+            subtotal_cents: 2900,
+            ...(period_start ? { period_start } : {}),
+          },
+        });
+      // An invoice inside the paid period (a proration, say), with or without its period: no discount,
+      // and the redemption keeps its period.
+      const inside = await settle('in_inside', '2026-06-15T12:00:00Z');
+      assert.equal(inside.status, 200, JSON.stringify(inside.body));
+      assert.equal(inside.body.discount_cents, 0);
+      assert.equal((await settle('in_undated')).body.discount_cents, 0);
+
+      // The next period's invoice, finalised a minute before that period starts: its period_start,
+      // not the settlement time, decides.
+      h.clock.set('2026-06-30T23:59:00Z');
+      const next = await settle('in_next', '2026-07-01T00:00:00Z');
+      assert.equal(next.status, 200, JSON.stringify(next.body));
+      assert.equal(next.body.discount_cents, 290);
+      assert.equal(next.body.amount_due_cents, 2610);
+      // "once": the period after pays full price.
+      assert.equal((await settle('in_after', '2026-08-01T00:00:00Z')).body.discount_cents, 0);
+
+      const bad = await settle('in_bad', '2026-07-01');
+      assert.equal(bad.status, 400, JSON.stringify(bad.body));
+      assert.match(JSON.stringify(bad.body), /period_start/);
     });
   });
 }

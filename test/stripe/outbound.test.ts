@@ -31,8 +31,8 @@ for (const store of storeCases()) {
       await h?.close();
     });
 
-    /** A customer with `credit_cents` of usd credit and an active subscription, all from Stripe events. */
-    async function creditedCustomer(ws: StripeWorkspace, credit_cents: number) {
+    /** A customer with an active monthly subscription from T0, both from Stripe events. */
+    async function subscribedCustomer(ws: StripeWorkspace) {
       const cus = uniqueId('cus');
       const sub = uniqueId('sub');
       await expectReceipt(await ws.send(stripeEvent('customer.created', customer(cus))), 'processed');
@@ -40,6 +40,12 @@ for (const store of storeCases()) {
         await ws.send(stripeEvent('customer.subscription.created', subscription(sub, cus))),
         'processed',
       );
+      return { cus, sub };
+    }
+
+    /** A customer with `credit_cents` of usd credit and an active subscription, all from Stripe events. */
+    async function creditedCustomer(ws: StripeWorkspace, credit_cents: number) {
+      const { cus, sub } = await subscribedCustomer(ws);
       const asset = await h.request('POST', '/v1/assets', {
         key: ws.key,
         body: { key: 'usd_credit', kind: 'money', currency: 'usd', purpose: 'credit' },
@@ -121,6 +127,49 @@ for (const store of storeCases()) {
       assert.equal(secondEvent.body.result.settlement, event.body.result.settlement);
       assert.equal(await work(), 0);
       assert.equal((await calls(ws)).length, 1);
+    });
+
+    it('a code redeemed after the period was paid discounts the draft of the next period, by its line period', async () => {
+      const DAY = 86_400;
+      const ws = await stripeWorkspace(h, { apiKey: API_KEY });
+      const { cus, sub } = await subscribedCustomer(ws);
+      const paid = invoice(uniqueId('in'), cus, {
+        subscription: sub,
+        status: 'paid',
+        payment_intent: uniqueId('pi'),
+      });
+      await expectReceipt(await ws.send(stripeEvent('invoice.paid', paid)), 'processed');
+      h.clock.set(new Date((T0 + 10 * DAY) * 1000));
+      const promotion = await h.request('POST', '/v1/promotions', {
+        key: ws.key,
+        body: { name: 'Ten off', percent_off_bps: 1000, duration: 'once' },
+      });
+      assert.equal(promotion.status, 201, JSON.stringify(promotion.body));
+      const code = await h.request('POST', '/v1/promotion_codes', {
+        key: ws.key,
+        body: { promotion: promotion.body.id, code: uniqueId('NEXT') },
+      });
+      assert.equal(code.status, 201, JSON.stringify(code.body));
+      const redeemed = await h.request('POST', '/v1/promotion_codes/redeem', {
+        key: ws.key,
+        body: { code: code.body.code, customer: cus, subscription: sub },
+      });
+      assert.equal(redeemed.status, 201, JSON.stringify(redeemed.body));
+      assert.equal(redeemed.body.applies_from, new Date((T0 + 30 * DAY) * 1000).toISOString());
+
+      // The renewal draft arrives a minute before the new period starts. Its line bills that period;
+      // the invoice's own period_start (the fixture puts the new start there too) is not what decides.
+      h.clock.set(new Date((T0 + 30 * DAY - 60) * 1000));
+      const inv = uniqueId('in');
+      const draft = invoice(inv, cus, { subscription: sub, amount: 2000, start: T0 + 30 * DAY });
+      draft.period_start = T0;
+      draft.period_end = T0 + 30 * DAY;
+      const res = await expectReceipt(await ws.send(stripeEvent('invoice.created', draft)), 'processed');
+      const event = await h.request('GET', `/v1/stripe/events/${res.body.id}`, { key: ws.key });
+      assert.equal(event.body.result.stripe_calls.length, 1, JSON.stringify(event.body.result));
+      const queued = (await calls(ws)).find((c) => c.params.invoice === inv);
+      assert.equal(queued.params.amount, -200, JSON.stringify(queued.params));
+      h.clock.set(new Date(T0 * 1000 + 3600_000));
     });
 
     it('network errors and 5xx are retried with backoff and the same Idempotency-Key; Stripe applies the call once', async () => {

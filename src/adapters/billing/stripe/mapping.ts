@@ -147,6 +147,21 @@ export async function planUnits(
   return total;
 }
 
+/**
+ * The line that bills the subscription (a recurring price, else a line of type subscription), and
+ * the period it bills: that line's, else the invoice's. A renewal invoice's own period_start and
+ * period_end are those of the period that just ended; its subscription line names the period billed.
+ */
+export function billedPeriod(inv: Invoice) {
+  const line =
+    inv.lines.data.find((l) => l.price?.recurring) ?? inv.lines.data.find((l) => l.type === 'subscription');
+  return {
+    line,
+    start: fromUnix(line?.period?.start ?? inv.period_start),
+    end: fromUnix(line?.period?.end ?? inv.period_end),
+  };
+}
+
 /** The subscription an invoice bills, wherever the API version puts it. */
 export function invoiceSubscription(inv: Invoice): string | undefined {
   return (

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { settleInvoice, settleInvoiceStandalone } from '../../../app/ledger_settlements.js';
 import { promotionSettlementHooks } from '../../../app/promo_settlement_hooks.js';
 import { execute } from '../idempotency.js';
-import { amountMinor, currency, identifier } from '../schemas.js';
+import { amountMinor, currency, identifier, timestamp } from '../schemas.js';
 import type { RegisterRoute } from './index.js';
 import { ledgerErrors, settlementSchema } from './ledger_schema.js';
 
@@ -21,6 +21,11 @@ const register: RegisterRoute = (app, deps) => {
             .describe('The subscription the invoice is for (must be the customer’s)'),
           currency,
           subtotal_cents: amountMinor.describe('The invoice subtotal in minor units of the currency'),
+          period_start: timestamp
+            .optional()
+            .describe(
+              'The start of the period the invoice bills; a promotion redeemed after the current period was paid discounts the first invoice whose period starts at or after its applies_from. Default: the settlement time',
+            ),
         }),
         response: { 200: settlementSchema, ...ledgerErrors },
       },

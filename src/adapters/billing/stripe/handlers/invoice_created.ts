@@ -1,7 +1,13 @@
 import { promotionSettlementHooks } from '../../../../app/promo_settlement_hooks.js';
 import { settleDraftInvoice } from '../../../../app/stripe_invoices.js';
 import { lockStripeKey } from '../../../../app/stripe_events.js';
-import { invoiceSubscription, parseObject, type StripeHandler, subscriptionLock } from '../mapping.js';
+import {
+  billedPeriod,
+  invoiceSubscription,
+  parseObject,
+  type StripeHandler,
+  subscriptionLock,
+} from '../mapping.js';
 import { invoice } from '../shapes.js';
 
 /**
@@ -63,6 +69,7 @@ const handler: StripeHandler = {
             subscription,
             currency: inv.currency,
             subtotal_cents: subtotal,
+            period_start: billedPeriod(inv).start,
           },
           promotionSettlementHooks(ctx.deps),
         );

@@ -1,6 +1,6 @@
 import { lockStripeKey } from '../../../../app/stripe_events.js';
 import {
-  fromUnix,
+  billedPeriod,
   interval,
   invoiceSubscription,
   parseObject,
@@ -23,9 +23,8 @@ const handler: StripeHandler = {
     if (inv.amount_paid <= 0) return { kind: 'ignore', reason: 'nothing was paid (amount_paid is 0)' };
     const key = paymentKey({ payment_intent: inv.payment_intent, charge: inv.charge, invoice: inv.id });
     await lockStripeKey(ctx.tx, ctx.workspaceId, paymentLock(key));
-    const line =
-      inv.lines.data.find((l) => l.price?.recurring) ?? inv.lines.data.find((l) => l.type === 'subscription');
-    const every = interval(line?.price?.recurring?.interval);
+    const period = billedPeriod(inv);
+    const every = interval(period.line?.price?.recurring?.interval);
     const subscription = invoiceSubscription(inv);
     return {
       kind: 'apply',
@@ -42,8 +41,8 @@ const handler: StripeHandler = {
               amount: inv.amount_paid,
               currency: inv.currency,
               ...(every ? { interval: every } : {}),
-              period_start: fromUnix(line?.period?.start ?? inv.period_start),
-              period_end: fromUnix(line?.period?.end ?? inv.period_end),
+              period_start: period.start,
+              period_end: period.end,
               ...(subscription ? { subscription } : {}),
             },
           },
