@@ -5,6 +5,7 @@ import { buildServer } from './adapters/http/server.js';
 import { startWorkers } from './adapters/webhooks/workers.js';
 import { startSweeper } from './app/ledger_sweeper.js';
 import { startCodeBatchWorker } from './app/promo_batches.js';
+import { startFailurePruner } from './app/promo_failures.js';
 import { systemClock, systemIds } from './adapters/system.js';
 import type { Db, Deps } from './app/ports.js';
 import { createWorkspace, listWorkspaces } from './app/workspaces.js';
@@ -36,7 +37,7 @@ export async function migrationProblem(db: Db): Promise<string | undefined> {
 
 /**
  * The background work of a server process: the expiry sweeper (balances and history exact at rest),
- * bulk code generation, and the outbox workers (webhook deliveries, Stripe calls). Every one claims its
+ * bulk code generation, pruning promo-code failure counters whose window is over, and the outbox workers (webhook deliveries, Stripe calls). Every one claims its
  * work in the database, so any number of processes may run them on one PostgreSQL database.
  */
 function startBackgroundWork(deps: Deps, config: Config, app: FastifyInstance): () => Promise<void> {
@@ -44,13 +45,14 @@ function startBackgroundWork(deps: Deps, config: Config, app: FastifyInstance): 
     app.log.error({ err }, `${what} failed; it will try again`);
   const sweeper = startSweeper(deps, 30_000, report('the expiry sweeper'));
   const codes = startCodeBatchWorker(deps, 1_000, report('the code generation worker'));
+  const pruner = startFailurePruner(deps, undefined, report('pruning promo-code failure counters'));
   const stopOutbox = startWorkers(deps, {
     stripeApiBase: config.stripeApiBase,
     webhooksAllowPrivate: config.webhooksAllowPrivate,
     log: (message, err) => app.log.error({ err }, message),
   });
   return async () => {
-    await Promise.all([sweeper.stop(), codes.stop(), stopOutbox()]);
+    await Promise.all([sweeper.stop(), codes.stop(), pruner.stop(), stopOutbox()]);
   };
 }
 

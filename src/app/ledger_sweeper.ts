@@ -1,5 +1,6 @@
 import { assetsById } from './ledger_assets.js';
 import { lockAccounts, Posting } from './ledger_posting.js';
+import { type Periodic, startPeriodic } from './periodic.js';
 import type { Deps } from './ports.js';
 
 /**
@@ -54,10 +55,7 @@ export async function sweepExpired(deps: Deps, limit = 500): Promise<number> {
   return expired;
 }
 
-export interface Sweeper {
-  /** Stops the loop and waits for a running sweep to finish. */
-  stop(): Promise<void>;
-}
+export type Sweeper = Periodic;
 
 /**
  * Runs sweepExpired every `interval_ms` (and again at once while a sweep fills its limit). Errors are
@@ -69,27 +67,5 @@ export function startSweeper(
   onError: (err: unknown) => void = () => {},
   limit = 500,
 ): Sweeper {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = (async () => {
-      let next = interval_ms;
-      try {
-        const expired = await sweepExpired(deps, limit);
-        if (expired >= limit) next = 0;
-      } catch (err) {
-        onError(err);
-      }
-      if (!stopped) timer = setTimeout(tick, next);
-    })();
-  };
-  timer = setTimeout(tick, 0);
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  return startPeriodic(async () => (await sweepExpired(deps, limit)) >= limit, interval_ms, onError);
 }

@@ -8,6 +8,7 @@ import {
 import { CODE_MAX_LENGTH, normalizeCode } from '../core/promo/normalize.js';
 import { checkCodeLimits, checkGenerateCount } from '../core/promo/rules.js';
 import type { BoundaryInput } from '../core/promo/time.js';
+import { type Periodic, startPeriodic } from './periodic.js';
 import type { Deps, Ids, Sql } from './ports.js';
 import { boundary, requirePromotion, termsOf } from './promo_promotions.js';
 
@@ -278,47 +279,18 @@ export async function workCodeBatches(deps: Deps, chunkSize = CHUNK_SIZE): Promi
   return chunks;
 }
 
-export interface BatchWorker {
-  /** Stops polling and waits for the chunk in progress to commit. */
-  stop(): Promise<void>;
-}
+export type BatchWorker = Periodic;
 
 /**
- * Polls for open batches every `interval_ms` and works them to the end. Several processes may run a
- * worker on one database: SKIP LOCKED gives each chunk to one of them.
+ * Polls for open batches every `interval_ms` and works them to the end, one chunk per run. Several
+ * processes may run a worker on one database: SKIP LOCKED gives each chunk to one of them.
  */
 export function startCodeBatchWorker(
   deps: Deps,
   interval_ms: number,
   onError: (err: unknown) => void = () => {},
 ): BatchWorker {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = (async () => {
-      try {
-        // Each call works one chunk; keep going while there is work and no stop was asked for.
-        let more = true;
-        while (!stopped && more) more = await workCodeBatchOnce(deps);
-      } catch (err) {
-        onError(err);
-      }
-      if (!stopped) {
-        timer = setTimeout(tick, interval_ms);
-        timer.unref();
-      }
-    })();
-  };
-  timer = setTimeout(tick, 0);
-  timer.unref();
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  return startPeriodic(() => workCodeBatchOnce(deps), interval_ms, onError);
 }
 
 export async function getBatch(sql: Sql, workspaceId: string, promotionId: string, batchId: string) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PerksError } from '../core/errors.js';
 import { blockedFor, FAILURE_LIMITS, type FailureCount, type FailureScope } from '../core/promo/guessing.js';
+import { type Periodic, startPeriodic } from './periodic.js';
 import type { Deps } from './ports.js';
 
 /**
@@ -93,4 +94,23 @@ export async function pruneFailureCounters(deps: Deps): Promise<number> {
     [before],
   );
   return rows.length;
+}
+
+/** How often a server deletes the counters whose window is over. */
+export const FAILURE_PRUNE_INTERVAL_MS = 10 * 60_000;
+
+/** Runs pruneFailureCounters every `interval_ms`, first at once; see startPeriodic. */
+export function startFailurePruner(
+  deps: Deps,
+  interval_ms = FAILURE_PRUNE_INTERVAL_MS,
+  onError?: (err: unknown) => void,
+): Periodic {
+  return startPeriodic(
+    async () => {
+      await pruneFailureCounters(deps);
+      return false;
+    },
+    interval_ms,
+    onError,
+  );
 }

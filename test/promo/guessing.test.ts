@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pruneFailureCounters } from '../../src/app/promo_failures.js';
+import { pruneFailureCounters, startFailurePruner } from '../../src/app/promo_failures.js';
 import { FAILURE_LIMITS } from '../../src/core/promo/guessing.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { storeCases } from '../helpers/stores.js';
@@ -162,6 +162,29 @@ for (const store of storeCases()) {
       h.clock.advance(1);
       assert.ok((await pruneFailureCounters(h.deps)) >= 2);
       assert.equal(await count(), 0);
+    });
+
+    it('a server prunes them in the background (startFailurePruner)', async () => {
+      const { key, workspaceId } = await h.newWorkspace('guess-prune-bg');
+      await h.request('POST', '/v1/customers', { key, body: { external_id: 'pruned_bg' } });
+      await h.request('POST', '/v1/promotion_codes/validate', {
+        key,
+        body: { code: 'NOPE', customer: 'pruned_bg', client_ip: '192.0.2.2' },
+      });
+      const count = async () =>
+        (await h.db.query('select 1 from promotion_failures where workspace_id = $1', [workspaceId])).length;
+      assert.equal(await count(), 2);
+      h.clock.advance(FAILURE_LIMITS.ip.window_ms);
+      const errors: unknown[] = [];
+      const pruner = startFailurePruner(h.deps, 5, (err) => errors.push(err));
+      try {
+        const deadline = Date.now() + 10_000;
+        while ((await count()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      } finally {
+        await pruner.stop();
+      }
+      assert.equal(await count(), 0, 'the expired counters were deleted without a call');
+      assert.deepEqual(errors, []);
     });
   });
 }
