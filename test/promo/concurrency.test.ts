@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { redeemCode, redemptionLimitError } from '../../src/app/promo_redemptions.js';
+import { openPostgres } from '../../src/adapters/db/db.js';
+import { migrate } from '../../src/adapters/db/migrate.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
-import { storeCases } from '../helpers/stores.js';
+import { createTestDatabase, type StoreCase, storeCases } from '../helpers/stores.js';
 import { createCode, createPromotion, errorCode, redeem, seedCustomers } from './helpers.js';
 
 /**
@@ -16,6 +18,17 @@ function tally(statuses: (string | undefined)[]) {
   const out: Record<string, number> = {};
   for (const s of statuses) out[s ?? 'ok'] = (out[s ?? 'ok'] ?? 0) + 1;
   return out;
+}
+
+/** The code's counter and its recorded redemptions both say `n`. */
+async function assertRedeemed(h: Harness, codeId: string, n: number) {
+  const after = await h.request('GET', `/v1/promotion_codes/${codeId}`);
+  assert.equal(after.body.times_redeemed, n);
+  const [count] = await h.db.query<{ n: number }>(
+    'select count(*)::int8 as n from redemptions where workspace_id = $1 and promotion_code_id = $2',
+    [h.workspaceId, codeId],
+  );
+  assert.equal(count!.n, n);
 }
 
 for (const store of storeCases()) {
@@ -43,13 +56,7 @@ for (const store of storeCases()) {
       const statuses = replies.map((r) => (r.status === 201 ? undefined : errorCode(r)));
       assert.deepEqual(tally(statuses), { ok: 100, code_exhausted: 156 });
       for (const r of replies) assert.ok(r.status === 201 || r.status === 409, `status ${r.status}`);
-      const after = await h.request('GET', `/v1/promotion_codes/${code.id}`);
-      assert.equal(after.body.times_redeemed, 100);
-      const [count] = await h.db.query<{ n: number }>(
-        'select count(*)::int8 as n from redemptions where workspace_id = $1 and promotion_code_id = $2',
-        [h.workspaceId, code.id],
-      );
-      assert.equal(count!.n, 100);
+      await assertRedeemed(h, code.id, 100);
     });
 
     it('a promotion-wide max_redemptions holds across its codes under concurrency', async () => {
@@ -210,6 +217,95 @@ for (const store of storeCases()) {
         `/v1/redemptions?promotion_code=${code.id}&status=active&limit=100`,
       );
       assert.equal(active.body.data.length, 5 + won);
+    });
+  });
+}
+
+/**
+ * Several server processes on one PostgreSQL database: each has its own pool and its own grouping of
+ * a workspace's statements, so their redemptions of one code are separate transactions in flight at
+ * once, and only the database's conditional updates and constraints keep the limits.
+ */
+if (process.env.DATABASE_URL) {
+  describe('promotion limits across four servers on one PostgreSQL database', () => {
+    const SERVERS = 4;
+    let database: Awaited<ReturnType<typeof createTestDatabase>>;
+    let servers: Harness[] = [];
+    let key: string;
+    /** The i-th request goes to server i mod 4, all in the first server's workspace. */
+    const redeemOn = (i: number, body: Record<string, unknown>) =>
+      servers[i % SERVERS]!.request('POST', '/v1/promotion_codes/redeem', { key, body });
+
+    before(async () => {
+      database = await createTestDatabase();
+      const setup = await openPostgres(database.url, 1);
+      await migrate(setup);
+      await setup.close();
+      const store: StoreCase = { name: 'postgres', open: () => openPostgres(database.url, 5) };
+      servers = await Promise.all(Array.from({ length: SERVERS }, () => startHarness(store)));
+      key = servers[0]!.key;
+    });
+    after(async () => {
+      await Promise.all(servers.map((s) => s.close()));
+      await database?.drop();
+    });
+
+    it('256 redemptions of a code limited to 100 across four servers: exactly 100 succeed', async () => {
+      const h = servers[0]!;
+      const promotion = await createPromotion(h, { percent_off_bps: 1000 });
+      const code = await createCode(h, {
+        promotion: promotion.id,
+        code: 'FOURSERVERS',
+        max_redemptions: 100,
+      });
+      const customers = await seedCustomers(h, 'four', 256);
+      const replies = await Promise.all(
+        customers.map((customer, i) =>
+          redeemOn(i, { code: 'four-servers', customer, subscription: `sub_${customer}` }),
+        ),
+      );
+      assert.deepEqual(tally(replies.map((r) => (r.status === 201 ? undefined : errorCode(r)))), {
+        ok: 100,
+        code_exhausted: 156,
+      });
+      await assertRedeemed(h, code.id, 100);
+    });
+
+    it('50 redemptions of one code by one customer across four servers: one succeeds', async () => {
+      const h = servers[0]!;
+      const promotion = await createPromotion(h, { amount_off: 500, currency: 'usd' });
+      await createCode(h, { promotion: promotion.id, code: 'FOURONCE' });
+      const [customer] = await seedCustomers(h, 'four_same', 1);
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          redeemOn(i, { code: 'FOURONCE', customer: customer!, subscription: `sub_four_same_${i}` }),
+        ),
+      );
+      assert.deepEqual(tally(replies.map((r) => (r.status === 201 ? undefined : errorCode(r)))), {
+        ok: 1,
+        code_already_used_by_customer: 49,
+      });
+    });
+
+    it('two codes on one subscription, each sent to another server: one succeeds', async () => {
+      const h = servers[0]!;
+      const first = await createPromotion(h, { percent_off_bps: 1000 });
+      const second = await createPromotion(h, { percent_off_bps: 2000 });
+      await createCode(h, { promotion: first.id, code: 'FOUR_A' });
+      await createCode(h, { promotion: second.id, code: 'FOUR_B' });
+      const customers = await seedCustomers(h, 'four_sub', 10);
+      for (const [round, customer] of customers.entries()) {
+        const subscription = `sub_two_codes_${round}`;
+        const replies = await Promise.all([
+          redeemOn(round, { code: 'FOUR_A', customer, subscription }),
+          redeemOn(round + 1, { code: 'FOUR_B', customer, subscription }),
+        ]);
+        assert.deepEqual(
+          tally(replies.map((r) => (r.status === 201 ? undefined : errorCode(r)))),
+          { ok: 1, subscription_already_has_promotion: 1 },
+          `round ${round}`,
+        );
+      }
     });
   });
 }
