@@ -350,6 +350,50 @@ for (const store of storeCases()) {
       assert.equal(missing.status, 404);
     });
 
+    it('the database keeps redemptions append-only: only voided_at (once) and completed_at change', async () => {
+      const p = await createPromotion(h, { percent_off_bps: 1000 });
+      await createCode(h, { promotion: p.id, code: 'APPENDONLY' });
+      await createCustomer(h, 'team_append');
+      const r = await redeem(h, { code: 'APPENDONLY', customer: 'team_append', subscription: 'sub_append' });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const ws = h.workspaceId;
+      const id = r.body.id as string;
+      const binding = () =>
+        h.db.query(
+          `select promotion_id, promotion_code_id, code, customer_id, subscription_id, slot_key, stackable,
+             periods_total, applies_from, metadata, redeemed_at from redemptions where workspace_id = $1 and id = $2`,
+          [ws, id],
+        );
+      const before = await binding();
+      assert.equal(before.length, 1);
+      for (const [sql, params] of [
+        ['update redemptions set customer_id = customer_id || $3 where workspace_id = $1 and id = $2', ['x']],
+        ['update redemptions set periods_total = 12 where workspace_id = $1 and id = $2', []],
+        [`update redemptions set metadata = '{"a":"b"}' where workspace_id = $1 and id = $2`, []],
+        ['update redemptions set redeemed_at = now() where workspace_id = $1 and id = $2', []],
+        ['delete from redemptions where workspace_id = $1 and id = $2', []],
+      ] as const) {
+        await assert.rejects(h.db.query(sql, [ws, id, ...params]), /append-only|only voided_at/, sql);
+      }
+      await assert.rejects(h.db.query('truncate redemptions cascade'), /append-only/);
+      // What the engine itself changes still works: completing, reopening, voiding.
+      await h.db.query('update redemptions set completed_at = now() where workspace_id = $1 and id = $2', [
+        ws,
+        id,
+      ]);
+      await h.db.query('update redemptions set completed_at = null where workspace_id = $1 and id = $2', [
+        ws,
+        id,
+      ]);
+      const voided = await h.request('POST', `/v1/redemptions/${id}/void`);
+      assert.equal(voided.status, 200, JSON.stringify(voided.body));
+      await assert.rejects(
+        h.db.query('update redemptions set voided_at = null where workspace_id = $1 and id = $2', [ws, id]),
+        /a void is final/,
+      );
+      assert.deepEqual(await binding(), before, 'the binding is as it was written');
+    });
+
     it('lists redemptions with filters', async () => {
       const { key } = await h.newWorkspace('redemption-list');
       const p = await createPromotion(
