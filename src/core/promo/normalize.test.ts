@@ -12,6 +12,8 @@ describe('normalizeCode', () => {
     ['a full-width hyphen (NFKC makes it a dash, then it is dropped)', 'SUMMER\uff0d24'],
     ['a leading tab and a trailing line break (trimmed)', '\tsummer24\r\n'],
     ['several dashes', 's-u-m-m-e-r--2-4'],
+    ['a minus sign (U+2212, from typeset text)', 'summer\u221224'],
+    ['a soft hyphen (U+00AD, invisible in copied text)', 'sum\u00admer24'],
   ];
   for (const [label, input] of same) {
     it(`${label} -> SUMMER24`, () => {

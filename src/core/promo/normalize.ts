@@ -5,7 +5,8 @@
  * purpose, limits included.
  *
  * The normal form: leading and trailing white space trimmed, then Unicode NFKC (folds full-width and other compatibility forms), then spaces and
- * dashes removed anywhere (any Unicode white space and any dash punctuation), then upper case
+ * dashes removed anywhere (any Unicode white space, any dash punctuation, the minus sign and the soft
+ * hyphen, which text copied from a web page or a typeset flyer may carry), then upper case
  * (locale-independent), then NFKC again because upper-casing can produce characters with another
  * canonical form. What remains must be letters, digits or `_`.
  */
@@ -17,7 +18,8 @@ export const CODE_INPUT_MAX_LENGTH = 128;
 
 export type NormalizeResult = { ok: true; code: string } | { ok: false; reason: string };
 
-const SEPARATORS = /[\s\p{Pd}]+/gu;
+const SEPARATORS = /[\s\p{Pd}\u2212]+/gu;
+const SOFT_HYPHENS = /\u00ad/g;
 const ALLOWED = /^[\p{L}\p{N}_]+$/u;
 // Control, format (zero-width joiners, bidi overrides), surrogate, private-use and unassigned code points.
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]/u;
@@ -28,7 +30,8 @@ export function normalizeCode(input: string): NormalizeResult {
   }
   // Leading and trailing white space (a pasted line break included) is trimmed; any other control
   // character is refused, checked before NFKC, which would silently drop or rewrite some of them.
-  const trimmed = input.trim();
+  // The soft hyphen is a format character too, but an invisible dash: dropped, not refused.
+  const trimmed = input.trim().replace(SOFT_HYPHENS, '');
   if (INVISIBLE.test(trimmed)) {
     return { ok: false, reason: 'a code must not contain control, format or unassigned characters' };
   }

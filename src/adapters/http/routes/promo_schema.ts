@@ -57,7 +57,9 @@ export const promotionInput = z.strictObject({
   duration: z
     .enum(['once', 'repeating', 'forever'])
     .optional()
-    .describe('once: the next invoice; repeating: duration_periods invoices; forever: every invoice'),
+    .describe(
+      'once (the default): the next invoice; repeating: duration_periods invoices; forever: every invoice',
+    ),
   duration_periods: count(MAX_DURATION_PERIODS)
     .optional()
     .describe('Billing periods (invoices) a repeating promotion discounts; a yearly period counts as one'),
