@@ -236,14 +236,23 @@ export interface PromotionFilter {
   starting_after?: string | undefined;
   /** Only promotions valid at this instant (inside their window). */
   valid_at?: Date | undefined;
+  /** Only promotions that apply to this plan id (those without applies_to apply to every plan). */
+  plan?: string | undefined;
 }
 
 export async function listPromotions(sql: Sql, workspaceId: string, filter: PromotionFilter) {
   const rows = await sql.query<PromotionRow>(
     `select * from promotions where workspace_id = $1 and ($2::text is null or id < $2)
        and ($3::timestamptz is null or ((starts_at is null or starts_at <= $3) and (expires_at is null or expires_at > $3)))
+       and ($5::text is null or applies_to is null or applies_to ? $5)
      order by id desc limit $4`,
-    [workspaceId, filter.starting_after ?? null, filter.valid_at ?? null, filter.limit + 1],
+    [
+      workspaceId,
+      filter.starting_after ?? null,
+      filter.valid_at ?? null,
+      filter.limit + 1,
+      filter.plan ?? null,
+    ],
   );
   const page = rows.slice(0, filter.limit);
   const counts = await timesRedeemed(

@@ -224,6 +224,29 @@ for (const store of storeCases()) {
       );
     });
 
+    it('filters promotions by the plan they apply to, with valid_at', async () => {
+      const { key } = await h.newWorkspace('by-plan');
+      const every = await createPromotion(h, { percent_off_bps: 1000 }, key);
+      const pro = await createPromotion(h, { percent_off_bps: 1000, applies_to: ['pro', 'team'] }, key);
+      await createPromotion(h, { percent_off_bps: 1000, applies_to: ['starter'] }, key);
+      const later = await createPromotion(
+        h,
+        { percent_off_bps: 1000, applies_to: ['pro'], starts_at: '2027-01-01' },
+        key,
+      );
+      const ids = async (query: string) =>
+        (await h.request('GET', `/v1/promotions?${query}`, { key })).body.data.map(
+          (p: { id: string }) => p.id,
+        );
+      assert.deepEqual(await ids('plan=pro'), [later.id, pro.id, every.id]);
+      assert.deepEqual(await ids('plan=team&valid_at=2026-06-01T00:00:00Z'), [pro.id, every.id]);
+      assert.deepEqual(await ids('plan=pro&valid_at=2026-06-01T00:00:00Z&limit=1'), [pro.id]);
+      assert.deepEqual(await ids('plan=enterprise'), [every.id]);
+      const bad = await h.request('GET', '/v1/promotions?plan=', { key });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.error.param, 'plan');
+    });
+
     it('answers 404 for an unknown promotion or code', async () => {
       const p = await h.request('GET', '/v1/promotions/promo_nope');
       assert.equal(p.status, 404);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listPromotions } from '../../../app/promo_promotions.js';
-import { commonErrors, listOf, pageQuery, timestamp } from '../schemas.js';
+import { commonErrors, identifier, listOf, pageQuery, timestamp } from '../schemas.js';
 import type { RegisterRoute } from './index.js';
 import { promotion } from './promo_schema.js';
 
@@ -14,6 +14,9 @@ const register: RegisterRoute = (app, deps) => {
         querystring: z.strictObject({
           ...pageQuery,
           valid_at: timestamp.optional().describe('Only promotions whose window contains this instant'),
+          plan: identifier
+            .optional()
+            .describe('Only promotions that apply to this plan id (including those for every plan)'),
         }),
         response: { 200: listOf(promotion), ...commonErrors },
       },
