@@ -1,4 +1,5 @@
 import { POOL_IDLE_TIMEOUT_DEFAULT_MS } from './adapters/db/db.js';
+import { checkTrustList, type TrustProxy } from './adapters/http/client.js';
 import { AUTH_CACHE_DEFAULT_MS } from './app/workspaces.js';
 
 /** Every setting Perks reads, with its default. The README lists the same table. */
@@ -25,6 +26,8 @@ export interface Config {
    * (a config built in code) means the default, as for an unset variable.
    */
   authCacheMs?: number;
+  /** Which proxies may say who the client is (PERKS_TRUST_PROXY); unset (a config built in code): none. */
+  trustProxy?: TrustProxy;
 }
 
 export type PrivateAddressPolicy = 'none' | 'loopback' | 'all';
@@ -83,5 +86,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhooksAllowPrivate: privatePolicy(env.PERKS_WEBHOOKS_ALLOW_PRIVATE),
     workers: env.PERKS_WORKERS !== 'false' && env.PERKS_WORKERS !== '0',
     authCacheMs: int('PERKS_AUTH_CACHE_MS', env.PERKS_AUTH_CACHE_MS, AUTH_CACHE_DEFAULT_MS, 0, 60_000),
+    trustProxy: trustProxy(env.PERKS_TRUST_PROXY),
   };
+}
+
+/**
+ * PERKS_TRUST_PROXY: unset or `false` trusts no proxy (the client is the socket's peer); `true` trusts
+ * any peer's X-Forwarded-For and X-Forwarded-Proto; otherwise a comma-separated list of addresses,
+ * CIDR ranges and the names loopback, linklocal and uniquelocal, trusted when the peer matches.
+ */
+function trustProxy(value: string | undefined): TrustProxy {
+  if (value === undefined || value.trim() === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  const entries = value.split(',').map((entry) => entry.trim());
+  // A bare number would parse as an IPv4 address (2 is 0.0.0.2); it is meant as a hop count, which
+  // cannot tell a proxy from a client that sends the header itself.
+  const hops = entries.find((entry) => /^\d+$/.test(entry));
+  const problem =
+    hops !== undefined
+      ? `'${hops}' looks like a hop count, which is not taken: list the proxies' addresses or ranges`
+      : checkTrustList(entries);
+  if (problem) {
+    throw new ConfigError(
+      `PERKS_TRUST_PROXY must be true, false or a comma-separated list of addresses, CIDR ranges, ` +
+        `loopback, linklocal or uniquelocal; ${problem} in '${value}'`,
+    );
+  }
+  return entries;
 }

@@ -76,6 +76,7 @@ export async function serve(config: Config = loadConfig(), print: (line: string)
       logger: { level: config.logLevel },
       ready: () => migrationProblem(db),
       ...(config.authCacheMs === undefined ? {} : { authCacheMs: config.authCacheMs }),
+      ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
     });
     // Once stopping, every answer tells the client to close its connection: a keep-alive connection
     // whose request was in flight would otherwise hold the shutdown open until its idle timeout.

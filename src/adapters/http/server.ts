@@ -26,6 +26,7 @@ import { envelope, fromFastify, fromZod } from './errors.js';
 import { claim, type IdempotencyClaim, idempotencyKey, requestHash } from './idempotency.js';
 import { createMetrics } from './metrics.js';
 import { routes } from './routes/index.js';
+import { clientReader, type TrustProxy } from './client.js';
 import { type FastLane, linkFastLane } from './routes/r_code.js';
 import { LIMITS } from './schemas.js';
 
@@ -55,6 +56,8 @@ export interface ServerOptions {
   onRoute?: (route: RouteOptions) => void;
   /** How long an API key lookup is trusted (PERKS_AUTH_CACHE_MS); 0 asks the store on every request. */
   authCacheMs?: number;
+  /** Which proxies may say who the client is (PERKS_TRUST_PROXY); default none. */
+  trustProxy?: TrustProxy;
 }
 
 /**
@@ -91,6 +94,7 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
     logger: options.logger ?? false,
     bodyLimit: LIMITS.bodyBytes,
     genReqId: requestId,
+    trustProxy: options.trustProxy ?? false,
     // The server Fastify would create, with Fastify's timeouts, plus a lane for referral links that
     // answers before the framework (see linkFastLane). Once the server stops listening, every request
     // goes to Fastify, which answers it as closing.
@@ -263,7 +267,7 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const register of routes) register(typed, deps);
-  const links = linkFastLane(deps);
+  const links = linkFastLane(deps, clientReader(options.trustProxy ?? false));
   lane.answer = (req, res, id) => {
     const started = performance.now();
     if (!links(req, res, id)) return false;

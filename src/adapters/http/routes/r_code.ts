@@ -1,9 +1,9 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { z } from 'zod';
 import type { Deps } from '../../../app/ports.js';
 import { clickRecorder, type RecordedClick } from '../../../app/referrals_clicks.js';
 import { PerksError } from '../../../core/errors.js';
+import type { Client } from '../client.js';
 import type { RegisterRoute } from './index.js';
 
 /** The cookie that remembers the click on Perks' own origin, for a signup flow served from it. */
@@ -38,7 +38,7 @@ export type FastLane = (req: IncomingMessage, res: ServerResponse, requestId: ()
  * any request that is not a plain `GET /r/{code}`, goes on to the route, which looks the code up and
  * fills the cache.
  */
-export function linkFastLane(deps: Deps): FastLane {
+export function linkFastLane(deps: Deps, clientOf: (req: IncomingMessage) => Client): FastLane {
   const recorder = clickRecorder(deps);
   return (req, res, requestId) => {
     const url = req.url;
@@ -46,9 +46,10 @@ export function linkFastLane(deps: Deps): FastLane {
     const query = url.indexOf('?', 3);
     const code = query < 0 ? url.slice(3) : url.slice(3, query);
     if (!PLAIN_CODE.test(code)) return false;
-    const click = recorder.recordCached(code, req.socket.remoteAddress, req.headers['user-agent']);
+    const client = clientOf(req);
+    const click = recorder.recordCached(code, client.ip, req.headers['user-agent']);
     if (!click) return false;
-    const headers = redirectHeaders(click, (req.socket as TLSSocket).encrypted === true);
+    const headers = redirectHeaders(click, client.https);
     headers['request-id'] = requestId();
     headers['content-length'] = 0;
     res.writeHead(302, headers);
