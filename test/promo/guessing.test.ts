@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { openPostgres } from '../../src/adapters/db/db.js';
+import { migrate } from '../../src/adapters/db/migrate.js';
 import { pruneFailureCounters, startFailurePruner } from '../../src/app/promo_failures.js';
+import { loadConfig } from '../../src/config.js';
 import { FAILURE_LIMITS } from '../../src/core/promo/guessing.js';
+import { type Running, serve } from '../../src/main.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
-import { storeCases } from '../helpers/stores.js';
+import { createTestDatabase, storeCases } from '../helpers/stores.js';
 import { createCode, createPromotion, seedCustomers } from './helpers.js';
 
 /**
@@ -146,16 +150,22 @@ for (const store of storeCases()) {
       assert.equal(freeB.status, 200);
     });
 
-    it('prunes counters whose window is over', async () => {
-      const { key, workspaceId } = await h.newWorkspace('guess-prune');
-      await h.request('POST', '/v1/customers', { key, body: { external_id: 'pruned' } });
+    /** One failed validation in a new workspace: a counter for the customer and one for the IP. */
+    async function failedOnce(name: string) {
+      const { key, workspaceId } = await h.newWorkspace(name);
+      await h.request('POST', '/v1/customers', { key, body: { external_id: name } });
       await h.request('POST', '/v1/promotion_codes/validate', {
         key,
-        body: { code: 'NOPE', customer: 'pruned', client_ip: '192.0.2.1' },
+        body: { code: 'NOPE', customer: name, client_ip: '192.0.2.1' },
       });
       const count = async () =>
         (await h.db.query('select 1 from promotion_failures where workspace_id = $1', [workspaceId])).length;
       assert.equal(await count(), 2, 'one counter for the customer, one for the IP');
+      return count;
+    }
+
+    it('prunes counters whose window is over', async () => {
+      const count = await failedOnce('guess-prune');
       h.clock.advance(FAILURE_LIMITS.customer.window_ms - 1);
       await pruneFailureCounters(h.deps);
       assert.equal(await count(), 2, 'a window still open is kept');
@@ -164,16 +174,8 @@ for (const store of storeCases()) {
       assert.equal(await count(), 0);
     });
 
-    it('a server prunes them in the background (startFailurePruner)', async () => {
-      const { key, workspaceId } = await h.newWorkspace('guess-prune-bg');
-      await h.request('POST', '/v1/customers', { key, body: { external_id: 'pruned_bg' } });
-      await h.request('POST', '/v1/promotion_codes/validate', {
-        key,
-        body: { code: 'NOPE', customer: 'pruned_bg', client_ip: '192.0.2.2' },
-      });
-      const count = async () =>
-        (await h.db.query('select 1 from promotion_failures where workspace_id = $1', [workspaceId])).length;
-      assert.equal(await count(), 2);
+    it('prunes them in the background (startFailurePruner)', async () => {
+      const count = await failedOnce('guess-prune-bg');
       h.clock.advance(FAILURE_LIMITS.ip.window_ms);
       const errors: unknown[] = [];
       const pruner = startFailurePruner(h.deps, 5, (err) => errors.push(err));
@@ -185,6 +187,45 @@ for (const store of storeCases()) {
       }
       assert.equal(await count(), 0, 'the expired counters were deleted without a call');
       assert.deepEqual(errors, []);
+    });
+  });
+}
+
+/** The real server (`serve`, as `perks serve` runs it) prunes expired counters without being asked. */
+if (process.env.DATABASE_URL) {
+  describe('perks serve prunes expired failure counters (postgres)', () => {
+    it('deletes a counter whose window ended before the server started, and keeps an open one', async () => {
+      const database = await createTestDatabase();
+      const db = await openPostgres(database.url, 2);
+      let running: Running | undefined;
+      try {
+        await migrate(db);
+        await db.query(`insert into workspaces (workspace_id, name) values ('ws_prune', 'prune')`);
+        const windowMs = FAILURE_LIMITS.ip.window_ms;
+        await db.query(
+          `insert into promotion_failures (workspace_id, scope, subject, failures, window_started_at)
+           values ('ws_prune', 'ip', 'over', 3, now() - $1 * interval '1 millisecond'),
+                  ('ws_prune', 'ip', 'open', 3, now())`,
+          [windowMs + 60_000],
+        );
+        running = await serve(
+          loadConfig({ DATABASE_URL: database.url, PORT: '0', LOG_LEVEL: 'silent' }),
+          () => {},
+        );
+        const subjects = async () =>
+          (
+            await db.query<{ subject: string }>('select subject from promotion_failures order by subject')
+          ).map((r) => r.subject);
+        const deadline = Date.now() + 10_000;
+        while ((await subjects()).includes('over') && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.deepEqual(await subjects(), ['open']);
+      } finally {
+        await running?.stop();
+        await db.close();
+        await database.drop();
+      }
     });
   });
 }
