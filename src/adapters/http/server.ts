@@ -88,13 +88,15 @@ function deeperThan(value: unknown, max: number): boolean {
 export async function buildServer(deps: Deps, options: ServerOptions = {}): Promise<FastifyInstance> {
   const ulid = ulidFactory();
   const requestId = () => `req_${ulid()}`;
+  // The framework's req.ip and req.protocol and the link fast lane read the client under one trust.
+  const trustProxy = options.trustProxy ?? false;
   // Set once the routes are registered; until then every request goes to the framework.
   const lane: { answer?: FastLane } = {};
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: LIMITS.bodyBytes,
     genReqId: requestId,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy,
     // The server Fastify would create, with Fastify's timeouts, plus a lane for referral links that
     // answers before the framework (see linkFastLane). Once the server stops listening, every request
     // goes to Fastify, which answers it as closing.
@@ -267,7 +269,7 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   for (const register of routes) register(typed, deps);
-  const links = linkFastLane(deps, clientReader(options.trustProxy ?? false));
+  const links = linkFastLane(deps, clientReader(trustProxy));
   lane.answer = (req, res, id) => {
     const started = performance.now();
     if (!links(req, res, id)) return false;
