@@ -152,7 +152,10 @@ for (const store of storeCases()) {
 
       const bad = await settle('in_bad', '2026-07-01');
       assert.equal(bad.status, 400, JSON.stringify(bad.body));
-      assert.match(JSON.stringify(bad.body), /period_start/);
+      assert.equal(bad.body.error.param, 'period_start');
+      assert.match(bad.body.error.message, /ISO 8601 date-time with a time zone/);
+      const kept = await h.db.query("select 1 from ledger_settlements where invoice_id = 'in_bad'");
+      assert.equal(kept.length, 0, 'a refused settle writes nothing');
     });
   });
 }
