@@ -5,7 +5,7 @@ import type { PromotionTermsRow } from './promo_promotions.js';
 
 /**
  * Reading what a redemption (or a validation) decides on: one row of promo_redemption_facts_many
- * (migration 0022_promo_facts_many.sql) per request.
+ * (migrations 0022_promo_facts_many.sql, 0026_promo_facts_subscription_ref.sql) per request.
  *
  * Without a caller's transaction, reads are grouped as writes are (promo_redemption_writes.ts): while
  * a workspace's read is in flight, the requests that arrive meanwhile wait and are read together in
@@ -24,6 +24,8 @@ export interface FactsRow extends PromotionTermsRow {
   code_times_redeemed: number | null;
   code_expires_at: Date | null;
   cust_id: string | null;
+  /** The subscription asked about by the caller's id (a Perks id translated to it); null without one. */
+  sub_ref: string | null;
   sub_customer_id: string | null;
   sub_plan_id: string | null;
   sub_amount: number | null;

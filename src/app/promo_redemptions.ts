@@ -169,7 +169,8 @@ async function evaluate(
     currency: input.currency ?? facts.sub_currency,
     paid_through: facts.paid_through,
   });
-  const slotKey = input.subscription === undefined ? `cus:${facts.cust_id}` : `sub:${input.subscription}`;
+  // A subscription named by its Perks id takes the same slot as by the caller's id (facts.sub_ref).
+  const slotKey = facts.sub_ref === null ? `cus:${facts.cust_id}` : `sub:${facts.sub_ref}`;
   const base = { facts, customerId: facts.cust_id, slotKey };
   if (!decision.ok) return { ...base, ok: false, decision };
   // decideRedemption answers code_invalid when the code or its promotion is missing.
@@ -290,7 +291,7 @@ async function redeem(
     promotion_code_id: found.codeId,
     code: found.code,
     customer_id: customerId,
-    subscription_id: input.subscription ?? null,
+    subscription_id: facts.sub_ref,
     slot_key: slotKey,
     stackable: facts.stackable,
     periods_total: decision.periods_total,

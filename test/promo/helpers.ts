@@ -101,6 +101,8 @@ export async function paymentEvent(
   h: Harness,
   customer: string,
   fields: {
+    /** The payment's id; a new one when absent. */
+    id?: string;
     subscription?: string;
     amount?: number;
     period_start?: string;
@@ -115,7 +117,7 @@ export async function paymentEvent(
     data: {
       customer,
       payment: {
-        id: uniqueId('pay'),
+        id: fields.id ?? uniqueId('pay'),
         amount: fields.amount ?? 2900,
         currency: 'usd',
         ...(fields.subscription ? { subscription: fields.subscription } : {}),
@@ -124,6 +126,37 @@ export async function paymentEvent(
       },
     },
   });
+}
+
+/** Refunds `amount_refunded` of the payment `paymentId` (all of it when absent). */
+export async function refundEvent(
+  h: Harness,
+  customer: string,
+  paymentId: string,
+  fields: { amount_refunded?: number; occurred_at: string },
+) {
+  return sendEvent(h, {
+    id: uniqueId('evt_refund'),
+    type: 'payment.refunded',
+    occurred_at: fields.occurred_at,
+    data: {
+      customer,
+      payment: {
+        id: paymentId,
+        ...(fields.amount_refunded === undefined ? {} : { amount_refunded: fields.amount_refunded }),
+      },
+    },
+  });
+}
+
+/** The Perks id (sub_...) of the subscription the caller calls `externalId`. */
+export async function subscriptionPerksId(h: Harness, externalId: string): Promise<string> {
+  const [row] = await h.db.query<{ id: string }>(
+    'select id from subscriptions where workspace_id = $1 and external_id = $2',
+    [h.workspaceId, externalId],
+  );
+  if (!row) throw new Error(`no subscription '${externalId}'`);
+  return row.id;
 }
 
 /**

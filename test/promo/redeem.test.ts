@@ -10,7 +10,9 @@ import {
   paidSubscription,
   paymentEvent,
   redeem,
+  refundEvent,
   subscriptionEvent,
+  subscriptionPerksId,
   validate,
 } from './helpers.js';
 
@@ -196,6 +198,107 @@ for (const store of storeCases()) {
         (await redeem(h, { code: 'STACK_2', customer: 'team_slot', subscription: 'sub_z' })).status,
         201,
       );
+    });
+
+    it("a subscription named by its Perks id is checked and slotted as by the caller's id", async () => {
+      const a = await createPromotion(h, { percent_off_bps: 1000 });
+      const b = await createPromotion(h, { percent_off_bps: 1500 });
+      await createCode(h, { promotion: a.id, code: 'REF_A' });
+      await createCode(h, { promotion: b.id, code: 'REF_B' });
+      const c = await createPromotion(h, { percent_off_bps: 2000 });
+      await createCode(h, { promotion: c.id, code: 'REF_C' });
+      await createCustomer(h, 'team_ref');
+      await createCustomer(h, 'team_ref_other');
+      const period = {
+        current_period_start: '2026-06-01T00:00:00Z',
+        current_period_end: '2026-07-01T00:00:00Z',
+      };
+      await subscriptionEvent(h, 'team_ref', 'sub_ref_1', period);
+      await subscriptionEvent(h, 'team_ref', 'sub_ref_2', period);
+      const perksId1 = await subscriptionPerksId(h, 'sub_ref_1');
+      const perksId2 = await subscriptionPerksId(h, 'sub_ref_2');
+
+      assert.equal(
+        (await redeem(h, { code: 'REF_A', customer: 'team_ref', subscription: 'sub_ref_1' })).status,
+        201,
+      );
+      const before = await snapshot(h);
+      const taken = await redeem(h, { code: 'REF_B', customer: 'team_ref', subscription: perksId1 });
+      assert.equal(taken.status, 409);
+      assert.equal(errorCode(taken), 'subscription_already_has_promotion');
+      const preview = await validate(h, { code: 'REF_B', customer: 'team_ref', subscription: perksId1 });
+      assert.equal(preview.body.valid, false);
+      assert.equal(preview.body.error.code, 'subscription_already_has_promotion');
+      const foreign = await redeem(h, { code: 'REF_B', customer: 'team_ref_other', subscription: perksId2 });
+      assert.equal(foreign.status, 400);
+      assert.match(foreign.body.error.message, /belongs to another customer/);
+      assert.deepEqual(await snapshot(h), before, 'nothing was written');
+
+      // Taken by the Perks id, the slot is the caller's id's: the redemption names it, and the same
+      // subscription named by the caller's id is then full.
+      const byPerksId = await redeem(h, { code: 'REF_B', customer: 'team_ref', subscription: perksId2 });
+      assert.equal(byPerksId.status, 201);
+      assert.equal(byPerksId.body.subscription, 'sub_ref_2');
+      assert.equal(
+        errorCode(await redeem(h, { code: 'REF_C', customer: 'team_ref', subscription: 'sub_ref_2' })),
+        'subscription_already_has_promotion',
+      );
+    });
+
+    it('a refunded payment still counts: not first-time, and its paid period still defers the discount', async () => {
+      const first = await createPromotion(h, { percent_off_bps: 5000, first_time_only: true });
+      const later = await createPromotion(h, { percent_off_bps: 1000, stackable: true });
+      await createCode(h, { promotion: first.id, code: 'REFUND_WELCOME' });
+      await createCode(h, { promotion: later.id, code: 'REFUND_LATER' });
+      await createCustomer(h, 'team_refund');
+      const period = { start: '2026-06-01T00:00:00Z', end: '2026-07-01T00:00:00Z' };
+      await subscriptionEvent(h, 'team_refund', 'sub_refund', {
+        current_period_start: period.start,
+        current_period_end: period.end,
+      });
+      const payment = `pay_refund_${process.pid}`;
+      await paymentEvent(h, 'team_refund', {
+        id: payment,
+        subscription: 'sub_refund',
+        period_start: period.start,
+        period_end: period.end,
+        occurred_at: '2026-06-01T00:05:00Z',
+      });
+      await refundEvent(h, 'team_refund', payment, {
+        amount_refunded: 100,
+        occurred_at: '2026-06-02T00:00:00Z',
+      });
+
+      const notFirst = await validate(h, { code: 'REFUND_WELCOME', customer: 'team_refund' });
+      assert.equal(
+        notFirst.body.error.code,
+        'not_first_time',
+        'a partial refund leaves the customer a payer',
+      );
+      const deferred = await validate(h, {
+        code: 'REFUND_LATER',
+        customer: 'team_refund',
+        subscription: 'sub_refund',
+      });
+      assert.equal(deferred.body.valid, true);
+      assert.equal(
+        deferred.body.discount.applies_from,
+        '2026-07-01T00:00:00.000Z',
+        'the period is still paid',
+      );
+
+      // Refunded in full: still a customer who paid once, but the period is no longer paid.
+      await refundEvent(h, 'team_refund', payment, { occurred_at: '2026-06-03T00:00:00Z' });
+      assert.equal(
+        (await validate(h, { code: 'REFUND_WELCOME', customer: 'team_refund' })).body.error.code,
+        'not_first_time',
+      );
+      const unpaid = await validate(h, {
+        code: 'REFUND_LATER',
+        customer: 'team_refund',
+        subscription: 'sub_refund',
+      });
+      assert.equal(unpaid.body.discount.applies_from, null);
     });
 
     it('eligibility: first-time only, plans, minimum amount, currency, bound customer', async () => {
