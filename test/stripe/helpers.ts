@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Harness, Reply } from '../helpers/harness.js';
-import { newSigningSecret, signed } from './fixtures.js';
+import { newSigningSecret, signed, uniqueId } from './fixtures.js';
 
 /** A workspace of the harness set up for Stripe: a signing secret and, optionally, an API key. */
 export interface StripeWorkspace {
@@ -54,4 +54,25 @@ export async function expectReceipt(reply: Reply, status: string, what = ''): Pr
   assert.equal(reply.status, 200, `${what}: ${JSON.stringify(reply.body)}`);
   assert.equal(reply.body.status, status, `${what}: ${JSON.stringify(reply.body)}`);
   return reply;
+}
+
+/** A promotion with `terms` and one code for it (a new one starting with `prefix`); answers the code. */
+export async function promotionCode(
+  h: Harness,
+  ws: StripeWorkspace,
+  terms: Record<string, unknown>,
+  prefix: string,
+): Promise<string> {
+  const promotion = await h.request('POST', '/v1/promotions', {
+    key: ws.key,
+    body: { name: prefix, ...terms },
+  });
+  assert.equal(promotion.status, 201, JSON.stringify(promotion.body));
+  const code = uniqueId(prefix);
+  const made = await h.request('POST', '/v1/promotion_codes', {
+    key: ws.key,
+    body: { promotion: promotion.body.id, code },
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  return code;
 }

@@ -16,7 +16,7 @@ import {
   T0,
   uniqueId,
 } from './fixtures.js';
-import { expectReceipt, stripeWorkspace } from './helpers.js';
+import { expectReceipt, promotionCode, stripeWorkspace } from './helpers.js';
 
 /**
  * Inbound Stripe webhooks through the HTTP API: signature checks, the allow-list of types, the
@@ -239,6 +239,94 @@ for (const store of storeCases()) {
       await send('customer.subscription.created', s2);
       const again = await h.request('GET', `/v1/customers/${cus}`, { key: ws.key });
       assert.equal(again.body.subscriptions[1].plan_units, 120);
+    });
+
+    it('metadata.promotion_code is redeemed once, for the subscription, whichever event comes first', async () => {
+      const ws = await stripeWorkspace(h);
+      const code = await promotionCode(
+        h,
+        ws,
+        { percent_off_bps: 1000, duration: 'forever', stackable: true, max_per_customer: 5 },
+        'META',
+      );
+      const result = async (event: Record<string, any>) => {
+        const receipt = await expectReceipt(await ws.send(event), 'processed', event.type);
+        const stored = await h.request('GET', `/v1/stripe/events/${receipt.body.id}`, { key: ws.key });
+        return stored.body.result?.promotion_code;
+      };
+      const redemptionsOf = async (cus: string) =>
+        (await h.request('GET', `/v1/redemptions?customer=${cus}`, { key: ws.key })).body.data;
+
+      // The customer first: the code waits for a subscription, then is redeemed for it.
+      const cus = uniqueId('cus');
+      const sub = uniqueId('sub');
+      const meta = { metadata: { promotion_code: code.toLowerCase() } };
+      const waiting = await result(stripeEvent('customer.created', customer(cus, meta)));
+      assert.equal(waiting.waiting_for_subscription, true, JSON.stringify(waiting));
+      assert.equal(waiting.redemption, null);
+      assert.deepEqual(await redemptionsOf(cus), []);
+      const redeemed = await result(stripeEvent('customer.subscription.created', subscription(sub, cus)));
+      assert.equal(redeemed.error, null, JSON.stringify(redeemed));
+      const [redemption] = await redemptionsOf(cus);
+      assert.equal(redeemed.redemption, redemption.id);
+      assert.equal(redemption.subscription, sub);
+
+      // Later events about the customer or the subscription redeem nothing more, even after a void.
+      const again = await result(
+        stripeEvent('customer.updated', customer(cus, { email: 'changed@example.com', ...meta })),
+      );
+      assert.deepEqual(again, {
+        code: code.toLowerCase(),
+        redemption: redemption.id,
+        error: null,
+        already_redeemed: true,
+      });
+      assert.equal(
+        (await result(stripeEvent('customer.subscription.updated', subscription(sub, cus)))).already_redeemed,
+        true,
+      );
+      const voided = await h.request('POST', `/v1/redemptions/${redemption.id}/void`, { key: ws.key });
+      assert.equal(voided.status, 200, JSON.stringify(voided.body));
+      assert.equal(
+        (await result(stripeEvent('customer.updated', customer(cus, meta)))).already_redeemed,
+        true,
+      );
+      assert.equal((await redemptionsOf(cus)).length, 1);
+
+      // The subscription first: the customer's code is redeemed for it at once.
+      const cus2 = uniqueId('cus');
+      const sub2 = uniqueId('sub');
+      assert.equal(
+        await result(stripeEvent('customer.subscription.created', subscription(sub2, cus2))),
+        undefined,
+      );
+      const atOnce = await result(stripeEvent('customer.created', customer(cus2, meta)));
+      const [second] = await redemptionsOf(cus2);
+      assert.equal(atOnce.redemption, second.id);
+      assert.equal(second.subscription, sub2);
+
+      // A refusal is kept on the event and redeems nothing; a canceled subscription takes no code.
+      const cus3 = uniqueId('cus');
+      const refused = await result(
+        stripeEvent('customer.created', customer(cus3, { metadata: { promotion_code: 'NO-SUCH-CODE' } })),
+      );
+      assert.equal(refused.waiting_for_subscription, true);
+      const denied = await result(
+        stripeEvent('customer.subscription.created', subscription(uniqueId('sub'), cus3)),
+      );
+      assert.equal(denied.error.code, 'code_invalid');
+      const cus4 = uniqueId('cus');
+      await result(stripeEvent('customer.created', customer(cus4, meta)));
+      assert.equal(
+        await result(
+          stripeEvent(
+            'customer.subscription.created',
+            subscription(uniqueId('sub'), cus4, { status: 'canceled' }),
+          ),
+        ),
+        undefined,
+      );
+      assert.deepEqual(await redemptionsOf(cus4), []);
     });
 
     it('a card-less payment method, a zero invoice and a finalised invoice are ignored with a reason', async () => {

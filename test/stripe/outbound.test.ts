@@ -6,7 +6,7 @@ import { storeCases } from '../helpers/stores.js';
 import { balance } from '../programs/helpers.js';
 import { type FakeStripe, startFakeStripe } from './fake_stripe.js';
 import { customer, invoice, stripeEvent, subscription, T0, uniqueId } from './fixtures.js';
-import { expectReceipt, type StripeWorkspace, stripeWorkspace } from './helpers.js';
+import { expectReceipt, promotionCode, type StripeWorkspace, stripeWorkspace } from './helpers.js';
 
 /**
  * invoice.created -> settlement -> negative invoice items sent to Stripe through the outbox, with the
@@ -170,6 +170,35 @@ for (const store of storeCases()) {
       const queued = (await calls(ws)).find((c) => c.params.invoice === inv);
       assert.equal(queued.params.amount, -200, JSON.stringify(queued.params));
       h.clock.set(new Date(T0 * 1000 + 3600_000));
+    });
+
+    it("a code in the customer's metadata discounts the subscription's draft invoice", async () => {
+      const ws = await stripeWorkspace(h, { apiKey: API_KEY });
+      const code = await promotionCode(h, ws, { percent_off_bps: 1000, duration: 'once' }, 'SIGNUP');
+      const cus = uniqueId('cus');
+      const sub = uniqueId('sub');
+      await expectReceipt(
+        await ws.send(stripeEvent('customer.created', customer(cus, { metadata: { promotion_code: code } }))),
+        'processed',
+      );
+      await expectReceipt(
+        await ws.send(stripeEvent('customer.subscription.created', subscription(sub, cus))),
+        'processed',
+      );
+      const inv = uniqueId('in');
+      await expectReceipt(
+        await ws.send(stripeEvent('invoice.created', invoice(inv, cus, { subscription: sub, amount: 2000 }))),
+        'processed',
+      );
+      const queued = (await calls(ws)).find((c) => c.params.invoice === inv);
+      assert.equal(queued?.params.amount, -200, JSON.stringify(queued?.params));
+      const before = fake.requests.length;
+      assert.equal(await work(), 1);
+      const [sent] = fake.requests.slice(before);
+      assert.deepEqual(
+        [sent?.path, sent?.params.amount, sent?.params.invoice],
+        ['/v1/invoiceitems', '-200', inv],
+      );
     });
 
     it('network errors and 5xx are retried with backoff and the same Idempotency-Key; Stripe applies the call once', async () => {

@@ -53,6 +53,16 @@ for (const store of storeCases()) {
 
     it('backfills customers, subscriptions with plan units, and cards through the webhook path, with progress', async () => {
       fillStripe(fake, 23);
+      // A code typed at sign-up, in the metadata: redeemed once, for the subscription, however often
+      // the sync runs (the promotion would allow the customer three).
+      const promotion = await h.request('POST', '/v1/promotions', {
+        body: { name: 'Sync', percent_off_bps: 1000, stackable: true, max_per_customer: 3 },
+      });
+      assert.equal(promotion.status, 201, JSON.stringify(promotion.body));
+      await h.request('POST', '/v1/promotion_codes', {
+        body: { promotion: promotion.body.id, code: 'SYNCME' },
+      });
+      (fake.lists.customers![1]!.metadata as Record<string, string>).promotion_code = 'sync-me';
       const progress: SyncProgress[] = [];
       const result = await syncFromStripe(
         h.deps,
@@ -89,6 +99,11 @@ for (const store of storeCases()) {
         [h.workspaceId],
       );
       assert.deepEqual(counts, { cards: 12, subs: 23 });
+      const redeemed = await h.request('GET', '/v1/redemptions?customer=cus_sync_001');
+      assert.deepEqual(
+        redeemed.body.data.map((r: { code: string; subscription: string }) => [r.code, r.subscription]),
+        [['SYNCME', 'sub_sync_1']],
+      );
     });
 
     it('.error a refused key is a typed error naming Stripe', async () => {

@@ -1,15 +1,14 @@
-import { isPerksError } from '../../../../core/errors.js';
-import { redeemCode } from '../../../../app/promo_redemptions.js';
-import type { HandlerContext, HandlerOutcome, StripeHandler } from '../mapping.js';
+import type { HandlerOutcome, StripeHandler } from '../mapping.js';
 import { parseObject } from '../mapping.js';
 import { customer } from '../shapes.js';
+import { redeemCustomerCode } from './_promotion_code.js';
 
 /**
  * customer.created and customer.updated both state the customer as it is now: each becomes the
  * provider-neutral customer.created (an upsert keyed by the Stripe customer id, which is the Perks
  * external_id; an older event than the stored state changes nothing). A referral code in the
  * customer's metadata (`referral_code`, or a referral link's `perks_click`) attributes the customer;
- * a `promotion_code` is redeemed for it once.
+ * a `promotion_code` is redeemed for it once, for its subscription (_promotion_code.ts).
  */
 export function customerHandler(type: 'customer.created' | 'customer.updated'): StripeHandler {
   return {
@@ -37,32 +36,8 @@ export function customerHandler(type: 'customer.created' | 'customer.updated'): 
             },
           },
         ],
-        ...(promotionCode ? { after: () => redeemFromMetadata(ctx, cus.id, promotionCode) } : {}),
+        ...(promotionCode ? { after: () => redeemCustomerCode(ctx, cus.id, promotionCode) } : {}),
       };
     },
   };
-}
-
-/**
- * Redeems the code in a savepoint: a refusal (expired, already used by this customer, ...) is kept on
- * the event's result and undoes only the redemption, never the customer facts.
- */
-async function redeemFromMetadata(ctx: HandlerContext, customerId: string, code: string) {
-  await ctx.tx.query('savepoint stripe_promotion_code');
-  try {
-    const redemption = await redeemCode(
-      ctx.deps,
-      ctx.tx,
-      ctx.workspaceId,
-      { code, customer: customerId },
-      undefined,
-    );
-    await ctx.tx.query('release savepoint stripe_promotion_code');
-    return { promotion_code: { code, redemption: redemption.id, error: null } };
-  } catch (err) {
-    if (!isPerksError(err)) throw err;
-    await ctx.tx.query('rollback to savepoint stripe_promotion_code');
-    await ctx.tx.query('release savepoint stripe_promotion_code');
-    return { promotion_code: { code, redemption: null, error: { code: err.code, message: err.message } } };
-  }
 }

@@ -10,12 +10,14 @@ import {
   subscriptionLock,
 } from '../mapping.js';
 import { subscription } from '../shapes.js';
+import { redeemWaitingCode } from './_promotion_code.js';
 
 /**
  * customer.subscription.created and .updated -> subscription.updated with the subscription's state:
  * its plan (the first recurring item's price), interval, status, current period, amount (unit amount
  * times quantity over all items) and plan units (see planUnits). .deleted -> subscription.canceled.
- * An older event than the stored state changes nothing, so these may arrive in any order.
+ * An older event than the stored state changes nothing, so these may arrive in any order. A promotion
+ * code waiting in the customer's metadata is then redeemed for the subscription (_promotion_code.ts).
  */
 export function subscriptionHandler(
   type: 'customer.subscription.created' | 'customer.subscription.updated' | 'customer.subscription.deleted',
@@ -60,6 +62,7 @@ export function subscriptionHandler(
       return {
         kind: 'apply',
         resolves,
+        after: () => redeemWaitingCode(ctx, sub.customer, sub.id),
         events: [
           {
             id: ctx.event.id,

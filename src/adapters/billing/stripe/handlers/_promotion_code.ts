@@ -1,0 +1,133 @@
+import { redeemCode } from '../../../../app/promo_redemptions.js';
+import { lockStripeKey } from '../../../../app/stripe_events.js';
+import { isPerksError } from '../../../../core/errors.js';
+import { normalizeCode } from '../../../../core/promo/normalize.js';
+import type { HandlerContext } from '../mapping.js';
+
+/**
+ * A promotion code in a Stripe customer's metadata (`promotion_code`) is redeemed once for that
+ * customer, for a subscription, since Stripe bills through subscriptions and their invoices take the
+ * subscription's promotion:
+ *
+ * - customer.created / customer.updated carrying the code redeem it for the customer's live
+ *   subscription (the latest started, when there are several); without one, the code waits;
+ * - customer.subscription.created / .updated redeem a waiting code (from the customer's stored
+ *   metadata) for that subscription.
+ *
+ * Once the customer has a redemption of the code, voided or not, made here or through the API,
+ * nothing more is redeemed: a later customer.updated, a `perks stripe sync` or a voiding by an
+ * operator never brings it back. Each outcome is kept on the event's `result.promotion_code`.
+ */
+
+/** Subscription statuses that can take no promotion. */
+const ENDED = ['canceled', 'incomplete_expired'];
+
+export type PromotionCodeResult = {
+  promotion_code: {
+    code: string;
+    redemption: string | null;
+    /** A refusal (an expired code, ...): nothing was redeemed. */
+    error: { code: string; message: string } | null;
+    /** The customer had redeemed this code before; nothing new was redeemed. */
+    already_redeemed?: true;
+    /** The customer has no live subscription yet: the code is redeemed for the first one. */
+    waiting_for_subscription?: true;
+  };
+};
+
+/** customer.created / .updated: redeems `code` for the customer's live subscription, or leaves it waiting. */
+export async function redeemCustomerCode(
+  ctx: HandlerContext,
+  customerExternalId: string,
+  code: string,
+): Promise<PromotionCodeResult | undefined> {
+  await lockStripeKey(ctx.tx, ctx.workspaceId, promotionCodeLock(customerExternalId));
+  const [row] = await ctx.tx.query<{ customer_id: string; subscription: string | null }>(
+    `select c.id as customer_id,
+       (select s.external_id from subscriptions s
+         where s.workspace_id = c.workspace_id and s.customer_id = c.id and s.status <> all($3::text[])
+         order by s.current_period_start desc nulls last, s.external_id limit 1) as subscription
+     from customers c where c.workspace_id = $1 and c.external_id = $2`,
+    [ctx.workspaceId, customerExternalId, ENDED],
+  );
+  if (!row) return undefined;
+  const earlier = await earlierRedemption(ctx, row.customer_id, code);
+  if (earlier) return earlier;
+  if (row.subscription === null) {
+    return { promotion_code: { code, redemption: null, error: null, waiting_for_subscription: true } };
+  }
+  return redeemInSavepoint(ctx, row.customer_id, code, row.subscription);
+}
+
+/** customer.subscription.created / .updated: redeems the customer's waiting code for this subscription. */
+export async function redeemWaitingCode(
+  ctx: HandlerContext,
+  customerExternalId: string,
+  subscriptionId: string,
+): Promise<PromotionCodeResult | undefined> {
+  // Read first without the lock: most customers carry no code.
+  const waiting = () =>
+    ctx.tx.query<{ customer_id: string; code: string | null; status: string }>(
+      `select c.id as customer_id, c.metadata ->> 'promotion_code' as code, s.status
+       from customers c
+       join subscriptions s on s.workspace_id = c.workspace_id and s.customer_id = c.id
+       where c.workspace_id = $1 and c.external_id = $2 and s.external_id = $3`,
+      [ctx.workspaceId, customerExternalId, subscriptionId],
+    );
+  const [seen] = await waiting();
+  if (!seen?.code) return undefined;
+  await lockStripeKey(ctx.tx, ctx.workspaceId, promotionCodeLock(customerExternalId));
+  // The stored status, not the event's: an older event than the stored state changed nothing.
+  const [row] = await waiting();
+  if (!row?.code || ENDED.includes(row.status)) return undefined;
+  const earlier = await earlierRedemption(ctx, row.customer_id, row.code);
+  if (earlier) return earlier;
+  return redeemInSavepoint(ctx, row.customer_id, row.code, subscriptionId);
+}
+
+/** Serialises the customer's metadata redemptions, so two events never both redeem the code. */
+const promotionCodeLock = (customerExternalId: string) => `promotion_code:${customerExternalId}`;
+
+async function earlierRedemption(
+  ctx: HandlerContext,
+  customerId: string,
+  code: string,
+): Promise<PromotionCodeResult | undefined> {
+  const normal = normalizeCode(code);
+  if (!normal.ok) return undefined;
+  const [row] = await ctx.tx.query<{ id: string }>(
+    `select id from redemptions where workspace_id = $1 and customer_id = $2 and code = $3
+     order by redeemed_at, id limit 1`,
+    [ctx.workspaceId, customerId, normal.code],
+  );
+  return row && { promotion_code: { code, redemption: row.id, error: null, already_redeemed: true } };
+}
+
+/**
+ * Redeems the code in a savepoint: a refusal (expired, already used by this customer, ...) is kept on
+ * the event's result and undoes only the redemption, never the billing facts.
+ */
+async function redeemInSavepoint(
+  ctx: HandlerContext,
+  customerId: string,
+  code: string,
+  subscription: string,
+): Promise<PromotionCodeResult> {
+  await ctx.tx.query('savepoint stripe_promotion_code');
+  try {
+    const redemption = await redeemCode(
+      ctx.deps,
+      ctx.tx,
+      ctx.workspaceId,
+      { code, customer: customerId, subscription },
+      undefined,
+    );
+    await ctx.tx.query('release savepoint stripe_promotion_code');
+    return { promotion_code: { code, redemption: redemption.id, error: null } };
+  } catch (err) {
+    if (!isPerksError(err)) throw err;
+    await ctx.tx.query('rollback to savepoint stripe_promotion_code');
+    await ctx.tx.query('release savepoint stripe_promotion_code');
+    return { promotion_code: { code, redemption: null, error: { code: err.code, message: err.message } } };
+  }
+}
