@@ -91,6 +91,17 @@ for (const store of storeCases()) {
         [{ percent_off_bps: 1000, expires_at: '2026-02-30' }, 'parameter_invalid', 'expires_at'],
         [{ percent_off_bps: 1000, expires_at: 'next tuesday' }, 'parameter_invalid', 'expires_at'],
         [{ percent_off_bps: 1000, time_zone: 'Mars/Base' }, 'parameter_invalid', 'time_zone'],
+        // 30 December 2011 never happened in Apia: neither its start nor its end exists.
+        [
+          { percent_off_bps: 1000, time_zone: 'Pacific/Apia', starts_at: '2011-12-30' },
+          'parameter_invalid',
+          'starts_at',
+        ],
+        [
+          { percent_off_bps: 1000, time_zone: 'Pacific/Apia', expires_at: '2011-12-30' },
+          'parameter_invalid',
+          'expires_at',
+        ],
         [{ percent_off_bps: 1000, duration: 'repeating' }, 'parameter_missing', 'duration_periods'],
         [
           { percent_off_bps: 1000, duration: 'repeating', duration_periods: 1201 },
@@ -138,6 +149,14 @@ for (const store of storeCases()) {
         found.body.data.map((c: { id: string }) => c.id),
         [code.id],
       );
+      // A script written with combining marks; decomposed and composed accents are one code.
+      const diwali = await createCode(h, { promotion: p.id, code: 'दिवाली-50' });
+      assert.equal(diwali.code, 'दिवाली50');
+      const accents = await createCode(h, { promotion: p.id, code: 'e\u0301te\u0301' });
+      const composed = await h.request('POST', '/v1/promotion_codes', {
+        body: { promotion: p.id, code: 'ÉTÉ' },
+      });
+      assert.equal(composed.status, 409, JSON.stringify(accents));
     });
 
     it('refuses bad codes with a typed 400 naming the field, and writes nothing', async () => {
@@ -147,10 +166,16 @@ for (const store of storeCases()) {
       const cases: [Record<string, unknown>, string, string, RegExp][] = [
         [{ code: 'A'.repeat(65) }, 'parameter_invalid', 'code', /at most 64/],
         [{ code: 'A'.repeat(129) }, 'parameter_invalid', 'code', /at most 128/],
+        [{ code: 'SALE\ufe0f' }, 'parameter_invalid', 'code', /marks that draw nothing/],
         [{ code: 'SUM\u0000MER' }, 'parameter_invalid', 'code', /control|NUL/],
         [{ code: 'SUM\u0007MER' }, 'parameter_invalid', 'code', /control/],
         [{ code: 'SUM\u200bMER' }, 'parameter_invalid', 'code', /format/],
-        [{ code: 'SALE!' }, 'parameter_invalid', 'code', /only letters, digits/],
+        [
+          { code: 'SALE!' },
+          'parameter_invalid',
+          'code',
+          /only letters \(with their combining marks\), digits/,
+        ],
         [{ code: ' -- ' }, 'parameter_invalid', 'code', /at least one/],
         [{ code: 'OK1', max_redemptions: 0 }, 'parameter_invalid', 'max_redemptions', /from 1/],
         [{ code: 'OK2', customer: 'nobody' }, 'resource_not_found', 'customer', /nobody/],

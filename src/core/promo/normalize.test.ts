@@ -24,6 +24,11 @@ describe('normalizeCode', () => {
   it('keeps letters of other scripts and folds their case', () => {
     assert.deepEqual(normalizeCode('été-2024'), { ok: true, code: 'ÉTÉ2024' });
     assert.deepEqual(normalizeCode('straße'), { ok: true, code: 'STRASSE' });
+    // Scripts written with combining marks: Devanagari and Thai vowel signs, a virama.
+    assert.deepEqual(normalizeCode('दिवाली-50'), { ok: true, code: 'दिवाली50' });
+    assert.deepEqual(normalizeCode('สงกรานต์'), { ok: true, code: 'สงกรานต์' });
+    // An accent NFKC composes is one letter, typed either way.
+    assert.deepEqual(normalizeCode('e\u0301te\u0301'), normalizeCode('été'));
     assert.deepEqual(
       normalizeCode('ﬁnal_10'),
       { ok: true, code: 'FINAL_10' },
@@ -39,9 +44,12 @@ describe('normalizeCode', () => {
     ['a tab inside', 'SUMMER\t24', /control, format or unassigned/],
     ['a zero-width joiner', 'SUM\u200dMER', /control, format or unassigned/],
     ['a right-to-left override', '\u202eSUMMER', /control, format or unassigned/],
-    ['punctuation', 'SUMMER!24', /only letters, digits/],
-    ['an emoji', 'SUMMER🎉', /only letters, digits/],
-    ['a dot', 'A.B', /only letters, digits/],
+    ['a variation selector', 'SUMMER24\ufe0f', /control, format or unassigned/],
+    ['a combining grapheme joiner', 'SUM\u034fMER', /control, format or unassigned/],
+    ['a mark with nothing before it', '\u0301SUMMER', /only letters \(with their combining marks\), digits/],
+    ['punctuation', 'SUMMER!24', /only letters \(with their combining marks\), digits/],
+    ['an emoji', 'SUMMER🎉', /only letters \(with their combining marks\), digits/],
+    ['a dot', 'A.B', /only letters \(with their combining marks\), digits/],
     ['too long once normalised', 'A'.repeat(CODE_MAX_LENGTH + 1), new RegExp(`at most ${CODE_MAX_LENGTH}`)],
     [
       'too long as typed',

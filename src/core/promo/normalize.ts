@@ -8,7 +8,8 @@
  * dashes removed anywhere (any Unicode white space, any dash punctuation, the minus sign and the soft
  * hyphen, which text copied from a web page or a typeset flyer may carry), then upper case
  * (locale-independent), then NFKC again because upper-casing can produce characters with another
- * canonical form. What remains must be letters, digits or `_`.
+ * canonical form. What remains must be letters, digits or `_`, each letter or digit followed by any
+ * combining marks it carries (Devanagari and Thai vowel signs, accents NFKC cannot compose).
  */
 
 /** The longest code, after normalisation. */
@@ -20,9 +21,13 @@ export type NormalizeResult = { ok: true; code: string } | { ok: false; reason: 
 
 const SEPARATORS = /[\s\p{Pd}\u2212]+/gu;
 const SOFT_HYPHENS = /\u00ad/g;
-const ALLOWED = /^[\p{L}\p{N}_]+$/u;
-// Control, format (zero-width joiners, bidi overrides), surrogate, private-use and unassigned code points.
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]/u;
+// A mark only after a letter, a digit, `_` or another mark: on its own it would join whatever precedes.
+const ALLOWED = /^[\p{L}\p{N}_][\p{L}\p{N}\p{M}_]*$/u;
+// Control, format (zero-width joiners, bidi overrides), surrogate, private-use and unassigned code
+// points, and the marks that draw nothing (variation selectors, the combining grapheme joiner), which
+// would make two codes that look the same.
+const INVISIBLE =
+  /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\u034f\u180b-\u180d\u180f\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/u;
 
 export function normalizeCode(input: string): NormalizeResult {
   if (input.length > CODE_INPUT_MAX_LENGTH) {
@@ -33,7 +38,10 @@ export function normalizeCode(input: string): NormalizeResult {
   // The soft hyphen is a format character too, but an invisible dash: dropped, not refused.
   const trimmed = input.trim().replace(SOFT_HYPHENS, '');
   if (INVISIBLE.test(trimmed)) {
-    return { ok: false, reason: 'a code must not contain control, format or unassigned characters' };
+    return {
+      ok: false,
+      reason: 'a code must not contain control, format or unassigned characters, or marks that draw nothing',
+    };
   }
   const code = trimmed.normalize('NFKC').replace(SEPARATORS, '').toUpperCase().normalize('NFKC');
   if (code.length === 0) return { ok: false, reason: 'a code must contain at least one letter or digit' };
@@ -44,7 +52,10 @@ export function normalizeCode(input: string): NormalizeResult {
     };
   }
   if (!ALLOWED.test(code)) {
-    return { ok: false, reason: 'a code may contain only letters, digits, "_", spaces and dashes' };
+    return {
+      ok: false,
+      reason: 'a code may contain only letters (with their combining marks), digits, "_", spaces and dashes',
+    };
   }
   return { ok: true, code };
 }

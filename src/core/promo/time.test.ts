@@ -68,9 +68,11 @@ describe('date-only boundaries in an IANA time zone', () => {
     }
   });
 
-  it('a date that does not exist in the zone has no start, and the day before ends where the next starts', () => {
+  it('a date that does not exist in the zone has no start nor end, and the day before ends where the next starts', () => {
     // Samoa moved across the date line: 30 December 2011 never happened in Apia.
     assert.equal(startOfDay(d('2011-12-30'), 'Pacific/Apia'), undefined);
+    assert.equal(endOfDay(d('2011-12-30'), 'Pacific/Apia'), undefined);
+    assert.equal(resolveBoundary({ kind: 'date', date: d('2011-12-30') }, 'end', 'Pacific/Apia'), undefined);
     assert.equal(
       endOfDay(d('2011-12-29'), 'Pacific/Apia')?.toISOString(),
       startOfDay(d('2011-12-31'), 'Pacific/Apia')?.toISOString(),

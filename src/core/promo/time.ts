@@ -106,9 +106,11 @@ export function nextDate(date: CalendarDate): CalendarDate {
 
 /**
  * The exclusive end of `date` in `zone`: the first instant of the next day, so every instant of the
- * named day, up to 23:59:59.999 local, is before it.
+ * named day, up to 23:59:59.999 local, is before it. Undefined for a date that does not exist in the
+ * zone, as for its start: a skipped day has no end either.
  */
 export function endOfDay(date: CalendarDate, zone: string): Date | undefined {
+  if (!startOfDay(date, zone)) return undefined;
   // If the next day does not exist in the zone, the day after it starts where the named day ends.
   return startOfDay(nextDate(date), zone) ?? startOfDay(nextDate(nextDate(date)), zone);
 }
