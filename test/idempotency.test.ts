@@ -42,6 +42,7 @@ for (const store of storeCases()) {
       });
       assert.equal(first.status, 201);
       assert.equal(first.headers['idempotent-replayed'], undefined, 'the first answer is not a replay');
+      assert.equal(first.headers['original-request'], undefined);
       h.clock.advance(60_000);
       // The same body with its keys in another order is the same request.
       const reordered = {
@@ -58,6 +59,7 @@ for (const store of storeCases()) {
         assert.equal(second.status, 201, 'the stored status, not the 200 an update would give');
         assert.ok(replayed(second));
         assert.deepEqual(second.body, first.body);
+        assert.equal(second.headers['original-request'], first.headers['request-id']);
       }
       const stored = await h.request('GET', '/v1/customers/team_replay', {
         key,
@@ -152,6 +154,10 @@ for (const store of storeCases()) {
       assert.equal(second.status, 400);
       assert.ok(replayed(second));
       assert.deepEqual(second.body, first.body);
+      // The stored envelope names the first request; the replay says so, under an id of its own.
+      assert.equal(second.body.error.request_id, first.headers['request-id']);
+      assert.equal(second.headers['original-request'], first.headers['request-id']);
+      assert.notEqual(second.headers['request-id'], first.headers['request-id']);
       assert.equal((await h.request('GET', '/v1/customers/child', { key })).status, 404);
       // Without the key (or with a new one) the request runs afresh and now succeeds.
       const fresh = await h.request('POST', '/v1/customers', {

@@ -32,6 +32,8 @@ interface KeyRow {
   response_status: number | null;
   response_body: unknown;
   locked_at: Date;
+  /** The request whose answer the key holds; null for keys stored before migration 0027. */
+  request_id: string | null;
 }
 
 /**
@@ -68,14 +70,16 @@ export async function claim(
   const now = deps.clock.now();
   const path = req.url.split('?')[0]!;
   const inserted = await deps.db.query(
-    `insert into idempotency_keys (workspace_id, key, method, path, request_hash, state, locked_at, created_at)
-     values ($1, $2, $3, $4, $5, 'started', $6, $6) on conflict (workspace_id, key) do nothing returning key`,
-    [workspaceId, key, req.method, path, hash, now],
+    `insert into idempotency_keys (workspace_id, key, method, path, request_hash, state, locked_at, created_at,
+       request_id)
+     values ($1, $2, $3, $4, $5, 'started', $6, $6, $7) on conflict (workspace_id, key) do nothing returning key`,
+    [workspaceId, key, req.method, path, hash, now, req.id],
   );
   if (inserted.length > 0) return { key };
 
   const [row] = await deps.db.query<KeyRow>(
-    'select request_hash, state, response_status, response_body, locked_at from idempotency_keys where workspace_id = $1 and key = $2',
+    `select request_hash, state, response_status, response_body, locked_at, request_id from idempotency_keys
+     where workspace_id = $1 and key = $2`,
     [workspaceId, key],
   );
   if (!row) return claim(deps, req, reply, workspaceId, hash); // released between the two statements
@@ -88,14 +92,16 @@ export async function claim(
   }
   if (row.state === 'done') {
     reply.header('idempotent-replayed', 'true');
+    // The stored answer is sent as it was, so an error in it names the first request's id; say which.
+    if (row.request_id) reply.header('original-request', row.request_id);
     reply.code(row.response_status ?? 200).send(row.response_body);
     return undefined;
   }
   if (now.getTime() - row.locked_at.getTime() > ABANDONED_AFTER_MS) {
     const taken = await deps.db.query(
-      `update idempotency_keys set locked_at = $3 where workspace_id = $1 and key = $2 and state = 'started'
-         and locked_at = $4 returning key`,
-      [workspaceId, key, now, row.locked_at],
+      `update idempotency_keys set locked_at = $3, request_id = $5
+       where workspace_id = $1 and key = $2 and state = 'started' and locked_at = $4 returning key`,
+      [workspaceId, key, now, row.locked_at, req.id],
     );
     if (taken.length > 0) return { key };
   }
