@@ -5,7 +5,8 @@ import type { PromotionTermsRow } from './promo_promotions.js';
 
 /**
  * Reading what a redemption (or a validation) decides on: one row of promo_redemption_facts_many
- * (migrations 0022_promo_facts_many.sql, 0026_promo_facts_subscription_ref.sql) per request.
+ * (migrations 0022_promo_facts_many.sql, 0026_promo_facts_subscription_ref.sql,
+ * 0028_promo_facts_disputed_payment.sql) per request.
  *
  * Without a caller's transaction, reads are grouped as writes are (promo_redemption_writes.ts): while
  * a workspace's read is in flight, the requests that arrive meanwhile wait and are read together in

@@ -11,6 +11,7 @@ import {
   paymentEvent,
   redeem,
   refundEvent,
+  sendEvent,
   subscriptionEvent,
   subscriptionPerksId,
   validate,
@@ -299,6 +300,19 @@ for (const store of storeCases()) {
         subscription: 'sub_refund',
       });
       assert.equal(unpaid.body.discount.applies_from, null);
+      // Disputed after the full refund (status only moves forward): still not paid.
+      await sendEvent(h, {
+        id: `evt_dispute_${process.pid}`,
+        type: 'payment.disputed',
+        occurred_at: '2026-06-04T00:00:00Z',
+        data: { customer: 'team_refund', payment: { id: payment } },
+      });
+      const disputed = await validate(h, {
+        code: 'REFUND_LATER',
+        customer: 'team_refund',
+        subscription: 'sub_refund',
+      });
+      assert.equal(disputed.body.discount.applies_from, null);
     });
 
     it('eligibility: first-time only, plans, minimum amount, currency, bound customer', async () => {

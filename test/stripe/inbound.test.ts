@@ -327,6 +327,17 @@ for (const store of storeCases()) {
         undefined,
       );
       assert.deepEqual(await redemptionsOf(cus4), []);
+
+      // An older customer.updated delivered late, carrying a code the customer has since dropped,
+      // changes nothing and redeems nothing.
+      const cus5 = uniqueId('cus');
+      await result(stripeEvent('customer.subscription.created', subscription(uniqueId('sub'), cus5)));
+      await result(stripeEvent('customer.updated', customer(cus5, { metadata: {} }), { created: T0 + 100 }));
+      assert.equal(
+        await result(stripeEvent('customer.updated', customer(cus5, meta), { created: T0 + 50 })),
+        undefined,
+      );
+      assert.deepEqual(await redemptionsOf(cus5), []);
     });
 
     it('a card-less payment method, a zero invoice and a finalised invoice are ignored with a reason', async () => {

@@ -24,10 +24,12 @@ const SOFT_HYPHENS = /\u00ad/g;
 // A mark only after a letter, a digit, `_` or another mark: on its own it would join whatever precedes.
 const ALLOWED = /^[\p{L}\p{N}_][\p{L}\p{N}\p{M}_]*$/u;
 // Control, format (zero-width joiners, bidi overrides), surrogate, private-use and unassigned code
-// points, and the marks that draw nothing (variation selectors, the combining grapheme joiner), which
-// would make two codes that look the same.
-const INVISIBLE =
-  /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\u034f\u180b-\u180d\u180f\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/u;
+// points, and every default-ignorable one (variation selectors, the combining grapheme joiner, Khmer
+// inherent vowels, Hangul fillers), which draw nothing and would make two codes that look the same.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Default_Ignorable_Code_Point}]/u;
+// Overlay and enclosing marks draw a letter that looks like another one (O with U+0338 and Ø, L with
+// U+0335 and Ł), which NFKC does not merge.
+const OVERLAY = /[\u0334-\u0338\u20d2\u20d3\u20d8-\u20da\u20e5\u20e6\u20ea\u20eb\p{Me}]/u;
 
 export function normalizeCode(input: string): NormalizeResult {
   if (input.length > CODE_INPUT_MAX_LENGTH) {
@@ -50,6 +52,9 @@ export function normalizeCode(input: string): NormalizeResult {
       ok: false,
       reason: `a code is at most ${CODE_MAX_LENGTH} characters once spaces and dashes are removed`,
     };
+  }
+  if (OVERLAY.test(code)) {
+    return { ok: false, reason: 'a code must not contain overlay or enclosing marks (e.g. U+0338)' };
   }
   if (!ALLOWED.test(code)) {
     return {

@@ -36,7 +36,7 @@ export function customerHandler(type: 'customer.created' | 'customer.updated'): 
             },
           },
         ],
-        ...(promotionCode ? { after: () => redeemCustomerCode(ctx, cus.id, promotionCode) } : {}),
+        ...(promotionCode ? { after: () => redeemCustomerCode(ctx, cus.id) } : {}),
       };
     },
   };

@@ -9,7 +9,7 @@ import type { HandlerContext } from '../mapping.js';
  * customer, for a subscription, since Stripe bills through subscriptions and their invoices take the
  * subscription's promotion:
  *
- * - customer.created / customer.updated carrying the code redeem it for the customer's live
+ * - customer.created / customer.updated carrying a code redeem the stored one for the customer's live
  *   subscription (the latest started, when there are several); without one, the code waits;
  * - customer.subscription.created / .updated redeem a waiting code (from the customer's stored
  *   metadata) for that subscription.
@@ -35,22 +35,27 @@ export type PromotionCodeResult = {
   };
 };
 
-/** customer.created / .updated: redeems `code` for the customer's live subscription, or leaves it waiting. */
+/**
+ * customer.created / .updated carrying a code: redeems the code the customer's stored metadata holds
+ * now for its live subscription, or leaves it waiting. The stored one, not the event's: an event older
+ * than the stored customer (delivered late, replayed) changed nothing, and its code may since have been
+ * removed or replaced.
+ */
 export async function redeemCustomerCode(
   ctx: HandlerContext,
   customerExternalId: string,
-  code: string,
 ): Promise<PromotionCodeResult | undefined> {
   await lockStripeKey(ctx.tx, ctx.workspaceId, promotionCodeLock(customerExternalId));
-  const [row] = await ctx.tx.query<{ customer_id: string; subscription: string | null }>(
-    `select c.id as customer_id,
+  const [row] = await ctx.tx.query<{ customer_id: string; code: string | null; subscription: string | null }>(
+    `select c.id as customer_id, c.metadata ->> 'promotion_code' as code,
        (select s.external_id from subscriptions s
          where s.workspace_id = c.workspace_id and s.customer_id = c.id and s.status <> all($3::text[])
          order by s.current_period_start desc nulls last, s.external_id limit 1) as subscription
      from customers c where c.workspace_id = $1 and c.external_id = $2`,
     [ctx.workspaceId, customerExternalId, ENDED],
   );
-  if (!row) return undefined;
+  if (!row?.code) return undefined;
+  const { code } = row;
   const earlier = await earlierRedemption(ctx, row.customer_id, code);
   if (earlier) return earlier;
   if (row.subscription === null) {
