@@ -1,7 +1,7 @@
 import type { HandlerOutcome, StripeHandler } from '../mapping.js';
 import { parseObject } from '../mapping.js';
 import { customer } from '../shapes.js';
-import { redeemCustomerCode } from './_promotion_code.js';
+import { redeemStoredCode } from './_promotion_code.js';
 
 /**
  * customer.created and customer.updated both state the customer as it is now: each becomes the
@@ -36,7 +36,7 @@ export function customerHandler(type: 'customer.created' | 'customer.updated'): 
             },
           },
         ],
-        ...(promotionCode ? { after: () => redeemCustomerCode(ctx, cus.id) } : {}),
+        ...(promotionCode ? { after: () => redeemStoredCode(ctx, cus.id) } : {}),
       };
     },
   };

@@ -1,5 +1,4 @@
 import { redeemCode } from '../../../../app/promo_redemptions.js';
-import { lockStripeKey } from '../../../../app/stripe_events.js';
 import { isPerksError } from '../../../../core/errors.js';
 import { normalizeCode } from '../../../../core/promo/normalize.js';
 import type { HandlerContext } from '../mapping.js';
@@ -11,8 +10,8 @@ import type { HandlerContext } from '../mapping.js';
  *
  * - customer.created / customer.updated carrying a code redeem the stored one for the customer's live
  *   subscription (the latest started, when there are several); without one, the code waits;
- * - customer.subscription.created / .updated redeem a waiting code (from the customer's stored
- *   metadata) for that subscription.
+ * - customer.subscription.created / .updated redeem a waiting code for that subscription (a canceled
+ *   one takes none; the code keeps waiting).
  *
  * Once the customer has a redemption of the code, voided or not, made here or through the API,
  * nothing more is redeemed: a later customer.updated, a `perks stripe sync` or a voiding by an
@@ -36,23 +35,26 @@ export type PromotionCodeResult = {
 };
 
 /**
- * customer.created / .updated carrying a code: redeems the code the customer's stored metadata holds
- * now for its live subscription, or leaves it waiting. The stored one, not the event's: an event older
- * than the stored customer (delivered late, replayed) changed nothing, and its code may since have been
- * removed or replaced.
+ * Redeems the code the customer's stored metadata holds now: for `subscription` when given (a
+ * subscription event), else for the customer's live subscription; without one the code waits. The
+ * stored code and statuses, not the event's: an event older than the stored state (delivered late,
+ * replayed) changed nothing, and its code may since have been removed or replaced. Runs after the
+ * event's facts are applied, under the customer's lock that applying them took (ingestEvents), so two
+ * events about one customer never both redeem.
  */
-export async function redeemCustomerCode(
+export async function redeemStoredCode(
   ctx: HandlerContext,
   customerExternalId: string,
+  subscription?: string,
 ): Promise<PromotionCodeResult | undefined> {
-  await lockStripeKey(ctx.tx, ctx.workspaceId, promotionCodeLock(customerExternalId));
   const [row] = await ctx.tx.query<{ customer_id: string; code: string | null; subscription: string | null }>(
     `select c.id as customer_id, c.metadata ->> 'promotion_code' as code,
        (select s.external_id from subscriptions s
          where s.workspace_id = c.workspace_id and s.customer_id = c.id and s.status <> all($3::text[])
+           and ($4::text is null or s.external_id = $4)
          order by s.current_period_start desc nulls last, s.external_id limit 1) as subscription
      from customers c where c.workspace_id = $1 and c.external_id = $2`,
-    [ctx.workspaceId, customerExternalId, ENDED],
+    [ctx.workspaceId, customerExternalId, ENDED, subscription ?? null],
   );
   if (!row?.code) return undefined;
   const { code } = row;
@@ -63,35 +65,6 @@ export async function redeemCustomerCode(
   }
   return redeemInSavepoint(ctx, row.customer_id, code, row.subscription);
 }
-
-/** customer.subscription.created / .updated: redeems the customer's waiting code for this subscription. */
-export async function redeemWaitingCode(
-  ctx: HandlerContext,
-  customerExternalId: string,
-  subscriptionId: string,
-): Promise<PromotionCodeResult | undefined> {
-  // Read first without the lock: most customers carry no code.
-  const waiting = () =>
-    ctx.tx.query<{ customer_id: string; code: string | null; status: string }>(
-      `select c.id as customer_id, c.metadata ->> 'promotion_code' as code, s.status
-       from customers c
-       join subscriptions s on s.workspace_id = c.workspace_id and s.customer_id = c.id
-       where c.workspace_id = $1 and c.external_id = $2 and s.external_id = $3`,
-      [ctx.workspaceId, customerExternalId, subscriptionId],
-    );
-  const [seen] = await waiting();
-  if (!seen?.code) return undefined;
-  await lockStripeKey(ctx.tx, ctx.workspaceId, promotionCodeLock(customerExternalId));
-  // The stored status, not the event's: an older event than the stored state changed nothing.
-  const [row] = await waiting();
-  if (!row?.code || ENDED.includes(row.status)) return undefined;
-  const earlier = await earlierRedemption(ctx, row.customer_id, row.code);
-  if (earlier) return earlier;
-  return redeemInSavepoint(ctx, row.customer_id, row.code, subscriptionId);
-}
-
-/** Serialises the customer's metadata redemptions, so two events never both redeem the code. */
-const promotionCodeLock = (customerExternalId: string) => `promotion_code:${customerExternalId}`;
 
 async function earlierRedemption(
   ctx: HandlerContext,

@@ -10,7 +10,7 @@ import {
   subscriptionLock,
 } from '../mapping.js';
 import { subscription } from '../shapes.js';
-import { redeemWaitingCode } from './_promotion_code.js';
+import { redeemStoredCode } from './_promotion_code.js';
 
 /**
  * customer.subscription.created and .updated -> subscription.updated with the subscription's state:
@@ -62,7 +62,7 @@ export function subscriptionHandler(
       return {
         kind: 'apply',
         resolves,
-        after: () => redeemWaitingCode(ctx, sub.customer, sub.id),
+        after: () => redeemStoredCode(ctx, sub.customer, sub.id),
         events: [
           {
             id: ctx.event.id,
