@@ -437,7 +437,6 @@ export interface PacedResult {
   /** 2xx responses per second of the run. */
   answeredPerSecond: number;
   statusCodes: Record<string, number>;
-  errors: number;
   /** From the time each request was due (not when a connection was free to send it) to its response. */
   latencyP50_ms: number;
   latencyP99_ms: number;
@@ -472,7 +471,6 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
   const latencies: number[] = [];
   const statusCodes: Record<string, number> = {};
   const failureSamples: string[] = [];
-  let errors = 0;
   let ok = 0;
   let answered = 0;
   let sent = 0;
@@ -527,7 +525,7 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
     }
   };
 
-  const connections = await Promise.all(
+  const opened = await Promise.allSettled(
     Array.from(
       { length: options.connections },
       () =>
@@ -540,13 +538,16 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
         }),
     ),
   );
+  const connections = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  const refused = opened.find((o) => o.status === 'rejected');
+  if (refused) {
+    for (const conn of connections) conn.socket.destroy();
+    throw refused.reason;
+  }
   for (const conn of connections) {
     conn.socket.removeAllListeners('error');
-    conn.socket.on('error', (err) => {
-      errors++;
-      if (failureSamples.length < FAILURE_SAMPLES) failureSamples.push(String(err));
-      fail(err);
-    });
+    // A broken connection fails the run: the requests on it would go unanswered.
+    conn.socket.on('error', fail);
     conn.socket.on('close', () => {
       if (answered < total)
         fail(new Error(`paced: the server closed a connection after ${answered} answers`));
@@ -581,7 +582,6 @@ export async function paced(options: PacedOptions): Promise<PacedResult> {
     sent: sent - warmup,
     answeredPerSecond: ok / elapsed_s,
     statusCodes,
-    errors,
     latencyP50_ms: latency.p50_ms,
     latencyP99_ms: latency.p99_ms,
     latencyMax_ms: latency.max_ms,
