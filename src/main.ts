@@ -37,8 +37,9 @@ export async function migrationProblem(db: Db): Promise<string | undefined> {
 
 /**
  * The background work of a server process: the expiry sweeper (balances and history exact at rest),
- * bulk code generation, pruning promo-code failure counters whose window is over, and the outbox workers (webhook deliveries, Stripe calls). Every one claims its
- * work in the database, so any number of processes may run them on one PostgreSQL database.
+ * bulk code generation, pruning promo-code failure counters whose window is over, and the outbox
+ * workers (webhook deliveries, Stripe calls). Every one claims its work in the database, so any number
+ * of processes may run them on one PostgreSQL database.
  */
 function startBackgroundWork(deps: Deps, config: Config, app: FastifyInstance): () => Promise<void> {
   const report = (what: string) => (err: unknown) =>
