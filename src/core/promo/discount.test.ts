@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   type DiscountTerms,
   discountOn,
@@ -161,5 +162,48 @@ describe('planInvoiceDiscounts', () => {
 
   it('gives nothing on a zero invoice, so no period is used', () => {
     assert.deepEqual(planInvoiceDiscounts([redemption({ id: 'z', terms: fixed(500) })], invoice(0)), []);
+  });
+
+  it('skips a discount that rounds to nothing, keeping its period, and lets the next apply', () => {
+    // 10% of 4 cents is 0.4, rounded to 0; after 995 off 1000, 5% of the 5 left is 0.25, also 0.
+    assert.deepEqual(planInvoiceDiscounts([redemption({ id: 'p', terms: percent(1000) })], invoice(4)), []);
+    const planned = planInvoiceDiscounts(
+      [
+        redemption({ id: 'a', terms: fixed(995) }),
+        redemption({ id: 'b', terms: percent(500) }),
+        redemption({ id: 'c', terms: fixed(3) }),
+      ],
+      invoice(1000),
+    );
+    assert.deepEqual(
+      planned.map((p) => [p.redemption_id, p.amount_cents]),
+      [
+        ['a', 995],
+        ['c', 3],
+      ],
+    );
+  });
+
+  it('plans only positive whole lines that never exceed the subtotal (property)', () => {
+    const terms = fc.oneof(
+      fc
+        .record({
+          bps: fc.integer({ min: 1, max: 10_000 }),
+          cap: fc.option(fc.integer({ min: 0, max: 5_000 }), { nil: null }),
+        })
+        .map(({ bps, cap }) => percent(bps, cap)),
+      fc.integer({ min: 0, max: 5_000 }).map((amount) => fixed(amount)),
+    );
+    fc.assert(
+      fc.property(fc.array(terms, { maxLength: 6 }), fc.integer({ min: 0, max: 10_000 }), (all, subtotal) => {
+        const planned = planInvoiceDiscounts(
+          all.map((t, i) => redemption({ id: `r${i}`, terms: t, periods_total: null })),
+          invoice(subtotal),
+        );
+        for (const p of planned)
+          assert.ok(Number.isInteger(p.amount_cents) && p.amount_cents > 0, String(p.amount_cents));
+        assert.ok(planned.reduce((s, p) => s + p.amount_cents, 0) <= subtotal);
+      }),
+    );
   });
 });

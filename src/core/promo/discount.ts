@@ -98,7 +98,8 @@ export interface PlannedDiscount {
  * The discounts on one invoice, from redemptions given oldest first. Each is computed on what is
  * still due after the ones before it, so together they never exceed the subtotal. A redemption is
  * skipped (and keeps its periods) when its schedule is used up, when the invoice bills a period before
- * its `applies_from`, when it is in another currency, or when nothing is left to discount.
+ * its `applies_from`, when it is in another currency, or when it would take nothing (nothing is left
+ * due, or its percentage of what is due rounds to zero: 10% of 4 cents).
  */
 export function planInvoiceDiscounts(
   redemptions: readonly ScheduledRedemption[],
@@ -111,7 +112,7 @@ export function planInvoiceDiscounts(
     if (r.periods_total !== null && r.periods_applied >= r.periods_total) continue;
     if (r.applies_from !== null && invoice.effective_at.getTime() < r.applies_from.getTime()) continue;
     const amount = discountOn(r.terms, due, invoice.currency);
-    if (amount === undefined) continue;
+    if (amount === undefined || amount === 0) continue;
     const period = r.periods_applied + 1;
     const schedule = r.periods_total === null ? '' : ` (invoice ${period} of ${r.periods_total})`;
     out.push({
