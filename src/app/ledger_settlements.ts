@@ -52,10 +52,18 @@ export interface InvoiceToSettle {
 /**
  * The promo-code side plugs in here. `discountLines` runs first, inside the settlement transaction,
  * and the total of its lines reduces what credits may cover; `revertDiscounts` is its undo, run when
- * the invoice is voided. Both default to nothing.
+ * the invoice is voided. `namesSubscription` (optional) says whether the customer's promotions name a
+ * subscription that no billing event has told of (a code may be redeemed for a subscription before
+ * its first event); such a subscription is then settled under the caller's id. All default to nothing.
  */
 export interface SettlementHooks {
   discountLines(tx: Sql, workspaceId: string, invoice: InvoiceToSettle): Promise<DiscountLine[]>;
+  namesSubscription?(
+    tx: Sql,
+    workspaceId: string,
+    customerId: string,
+    subscription: string,
+  ): Promise<boolean>;
   revertDiscounts(
     tx: Sql,
     workspaceId: string,
@@ -133,21 +141,24 @@ type SettlementJson = Omit<SettlementRow, 'created_at' | 'voided_at'> & {
 function settlementGate(
   input: InvoiceInput,
   locked: Locked<SettlementJson>,
+  namedByPromotion = false,
 ): { refusal: PerksError } | { prior: SettlementView } | { subscriptionId: string | null } {
   const customerId = locked.customer_id;
   let subscriptionId: string | null = null;
   if (input.subscription !== undefined) {
     const sub = locked.subscription;
-    if (!sub) {
+    if (!sub && namedByPromotion) {
+      // Known only from the customer's own redemptions: settled under the caller's id.
+      subscriptionId = input.subscription;
+    } else if (!sub) {
       return {
         refusal: new PerksError(
           'resource_not_found',
-          `no subscription '${input.subscription}'`,
+          `no subscription '${input.subscription}': Perks knows a subscription from a billing event or from a promo code this customer redeemed for it`,
           'subscription',
         ),
       };
-    }
-    if (sub.customer_id !== customerId) {
+    } else if (sub.customer_id !== customerId) {
       return {
         refusal: new PerksError(
           'subscription_not_owned',
@@ -155,8 +166,9 @@ function settlementGate(
           'subscription',
         ),
       };
+    } else {
+      subscriptionId = sub.id;
     }
-    subscriptionId = sub.id;
   }
   if (locked.prior) {
     const prior: SettlementRow = {
@@ -164,9 +176,10 @@ function settlementGate(
       created_at: new Date(locked.prior.created_at),
       voided_at: locked.prior.voided_at === null ? null : new Date(locked.prior.voided_at),
     };
+    // A subscription first settled under the caller's id may have become known since.
     const same =
       prior.customer_id === customerId &&
-      prior.subscription_id === subscriptionId &&
+      (prior.subscription_id === subscriptionId || prior.subscription_id === input.subscription) &&
       prior.currency === input.currency &&
       prior.subtotal === input.subtotal_cents;
     if (!same) {
@@ -310,7 +323,11 @@ export async function settleInvoice(
     lots: true,
     ...target,
   });
-  const gate = settlementGate(input, locked);
+  const namedByPromotion =
+    input.subscription !== undefined &&
+    !locked.subscription &&
+    ((await hooks.namesSubscription?.(tx, workspaceId, locked.customer_id, input.subscription)) ?? false);
+  const gate = settlementGate(input, locked, namedByPromotion);
   if ('refusal' in gate) throw gate.refusal;
   if ('prior' in gate) return gate.prior;
   const now = deps.clock.now();
@@ -347,6 +364,9 @@ export async function settleInvoiceStandalone(
       workspaceId,
       target,
       (state: Locked<SettlementJson>) => {
+        if (input.subscription !== undefined && !state.subscription) {
+          throw new NeedsTransaction('the subscription may be known from a redemption only');
+        }
         const gate = settlementGate(input, state);
         if ('refusal' in gate) return gate;
         if ('prior' in gate) return { answer: () => gate.prior };

@@ -27,6 +27,14 @@ export function promotionSettlementHooks(deps: Deps): SettlementHooks {
         reference: line.redemption_id,
       }));
     },
+    async namesSubscription(tx, workspaceId, customerId, subscription) {
+      const [row] = await tx.query<{ named: boolean }>(
+        `select exists (select 1 from redemptions
+           where workspace_id = $1 and customer_id = $2 and slot_key = $3) as named`,
+        [workspaceId, customerId, `sub:${subscription}`],
+      );
+      return row?.named ?? false;
+    },
     async revertDiscounts(tx, workspaceId, invoice) {
       await undoPromotionDiscountLines(deps, tx, workspaceId, invoice.invoice_id);
     },

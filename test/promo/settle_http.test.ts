@@ -3,7 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { storeCases } from '../helpers/stores.js';
 import { grantBody, grantOk, ledgerWorkspace } from '../ledger/fixtures.js';
-import { createCode, createPromotion, paidSubscription, redeem } from './helpers.js';
+import {
+  createCode,
+  createCustomer,
+  createPromotion,
+  paidSubscription,
+  redeem,
+  subscriptionEvent,
+} from './helpers.js';
 
 /**
  * POST /v1/invoices/settle with a redeemed promo code: the discount line comes first, credits cover
@@ -156,6 +163,87 @@ for (const store of storeCases()) {
       assert.match(bad.body.error.message, /ISO 8601 date-time with a time zone/);
       const kept = await h.db.query("select 1 from ledger_settlements where invoice_id = 'in_bad'");
       assert.equal(kept.length, 0, 'a refused settle writes nothing');
+    });
+
+    it('settles a tiny invoice whose percentage rounds to nothing, keeping the period', async () => {
+      h.clock.set('2026-06-15T12:00:00Z');
+      const p = await createPromotion(h, {
+        percent_off_bps: 1000,
+        duration: 'repeating',
+        duration_periods: 3,
+      });
+      await createCode(h, { promotion: p.id, code: 'TENPCT' });
+      await createCustomer(h, 'team_small');
+      const r = await redeem(h, { code: 'TENPCT', customer: 'team_small', subscription: 'sub_small' });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const small = await h.request('POST', '/v1/invoices/settle', {
+        body: {
+          invoice_id: 'in_small',
+          customer: 'team_small',
+          subscription: 'sub_small',
+          currency: 'usd',
+          subtotal_cents: 4,
+        },
+      });
+      assert.equal(small.status, 200, JSON.stringify(small.body));
+      assert.equal(small.body.discount_cents, 0);
+      assert.equal(small.body.amount_due_cents, 4);
+      const redemption = await h.request('GET', `/v1/redemptions/${r.body.id}`);
+      assert.equal(redemption.body.periods_remaining, 3);
+    });
+
+    it('settles a subscription known only from a code redeemed for it, under the caller id', async () => {
+      h.clock.set('2026-06-15T12:00:00Z');
+      const p = await createPromotion(h, {
+        percent_off_bps: 2000,
+        duration: 'repeating',
+        duration_periods: 3,
+      });
+      await createCode(h, { promotion: p.id, code: 'EARLYBIRD' });
+      await createCustomer(h, 'team_early');
+      await createCustomer(h, 'team_other');
+      // The code is redeemed at checkout, before any billing event names the subscription.
+      const r = await redeem(h, { code: 'EARLYBIRD', customer: 'team_early', subscription: 'sub_ext_early' });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+
+      const settle = (invoice_id: string, customer: string, subscription: string) =>
+        h.request('POST', '/v1/invoices/settle', {
+          body: { invoice_id, customer, subscription, currency: 'usd', subtotal_cents: 2900 },
+        });
+      const first = await settle('in_early_1', 'team_early', 'sub_ext_early');
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      assert.equal(first.body.subscription, 'sub_ext_early');
+      assert.equal(first.body.discount_cents, 580);
+      assert.equal(first.body.amount_due_cents, 2320);
+
+      // A subscription nobody has told of, or one only another customer's code names: still unknown.
+      for (const [invoice, customer, subscription] of [
+        ['in_typo', 'team_early', 'sub_ext_eraly'],
+        ['in_theirs', 'team_other', 'sub_ext_early'],
+      ] as const) {
+        const refused = await settle(invoice, customer, subscription);
+        assert.equal(refused.status, 404, JSON.stringify(refused.body));
+        assert.equal(refused.body.error.code, 'resource_not_found');
+        assert.equal(refused.body.error.param, 'subscription');
+        assert.match(refused.body.error.message, /billing event or from a promo code/);
+        const kept = await h.db.query('select 1 from ledger_settlements where invoice_id = $1', [invoice]);
+        assert.equal(kept.length, 0, 'a refused settle writes nothing');
+      }
+
+      // The subscription's first event arrives: the same invoice repeated answers as before, and the
+      // next invoice takes the second of the three periods.
+      await subscriptionEvent(h, 'team_early', 'sub_ext_early', {
+        current_period_start: '2026-07-01T00:00:00Z',
+        current_period_end: '2026-08-01T00:00:00Z',
+      });
+      const repeated = await settle('in_early_1', 'team_early', 'sub_ext_early');
+      assert.equal(repeated.status, 200, JSON.stringify(repeated.body));
+      assert.deepEqual(repeated.body, first.body);
+      const second = await settle('in_early_2', 'team_early', 'sub_ext_early');
+      assert.equal(second.status, 200, JSON.stringify(second.body));
+      assert.equal(second.body.discount_cents, 580);
+      const redemption = await h.request('GET', `/v1/redemptions/${r.body.id}`);
+      assert.equal(redemption.body.periods_remaining, 1);
     });
   });
 }
