@@ -6,7 +6,7 @@ import { stripeClient } from '../../src/adapters/billing/stripe/client.js';
  * with only the fields a scenario needs changed, and signed with the SDK's own test header helper.
  */
 
-type Json = Record<string, any>;
+export type Json = Record<string, any>;
 
 const resources: Record<string, Json> = JSON.parse(
   readFileSync(new URL('./fixtures/stripe-objects.json', import.meta.url), 'utf8'),

@@ -172,6 +172,37 @@ for (const store of storeCases()) {
       h.clock.set(new Date(T0 * 1000 + 3600_000));
     });
 
+    it('with the invoice lines of API versions from 2025-03-31, a paid first invoice defers a code to the next period', async () => {
+      const DAY = 86_400;
+      const ws = await stripeWorkspace(h, { apiKey: API_KEY });
+      const { cus, sub } = await subscribedCustomer(ws);
+      // The first invoice: its own period is an instant (its creation); its line, with no type, price
+      // or proration but a parent, bills [T0, T0+30d).
+      const paid = invoice(uniqueId('in'), cus, {
+        subscription: sub,
+        status: 'paid',
+        payment_intent: uniqueId('pi'),
+      });
+      delete paid.subscription;
+      paid.parent = { type: 'subscription_details', subscription_details: { subscription: sub } };
+      const line = paid.lines.data[0];
+      for (const field of ['type', 'price', 'proration', 'subscription']) delete line[field];
+      line.parent = {
+        type: 'subscription_item_details',
+        subscription_item_details: { proration: false, subscription: sub, subscription_item: 'si_1' },
+      };
+      await expectReceipt(await ws.send(stripeEvent('invoice.paid', paid)), 'processed');
+      h.clock.set(new Date((T0 + 10 * DAY) * 1000));
+      const code = await promotionCode(h, ws, { percent_off_bps: 1000, duration: 'once' }, uniqueId('NEW'));
+      const redeemed = await h.request('POST', '/v1/promotion_codes/redeem', {
+        key: ws.key,
+        body: { code, customer: cus, subscription: sub },
+      });
+      assert.equal(redeemed.status, 201, JSON.stringify(redeemed.body));
+      assert.equal(redeemed.body.applies_from, new Date((T0 + 30 * DAY) * 1000).toISOString());
+      h.clock.set(new Date(T0 * 1000 + 3600_000));
+    });
+
     it("a code in the customer's metadata discounts the subscription's draft invoice", async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
       const code = await promotionCode(h, ws, { percent_off_bps: 1000, duration: 'once' }, 'SIGNUP');

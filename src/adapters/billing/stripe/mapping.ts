@@ -3,7 +3,7 @@ import type { BillingEvent } from '../../../app/events.js';
 import type { Deps, Sql } from '../../../app/ports.js';
 import { lockStripeKey } from '../../../app/stripe_events.js';
 import type { StripeSettingsRow } from '../../../app/stripe_settings.js';
-import type { Invoice, SubscriptionItem } from './shapes.js';
+import type { Invoice, InvoiceLine, SubscriptionItem } from './shapes.js';
 
 /**
  * What every Stripe event handler shares: its context, what it may answer, and the mapping helpers
@@ -147,14 +147,32 @@ export async function planUnits(
   return total;
 }
 
+/** Whether a line bills the subscription, in either API shape (see shapes.ts). */
+function billsSubscription(l: InvoiceLine): boolean {
+  return (
+    l.type === 'subscription' || Boolean(l.price?.recurring) || l.parent?.type === 'subscription_item_details'
+  );
+}
+
+function isProration(l: InvoiceLine): boolean {
+  return Boolean(
+    l.proration ||
+    l.parent?.subscription_item_details?.proration ||
+    l.parent?.invoice_item_details?.proration,
+  );
+}
+
 /**
- * The line that bills the subscription (a recurring price, else a line of type subscription), and
- * the period it bills: that line's, else the invoice's. A renewal invoice's own period_start and
- * period_end are those of the period that just ended; its subscription line names the period billed.
+ * The line that bills the subscription, and the period it bills: that line's, else the invoice's. A
+ * renewal invoice's own period_start and period_end are those of the period that just ended, and a
+ * subscription's first invoice has both at its creation; its subscription line names the period
+ * billed. A line that bills the subscription's own price is preferred to a proration (a renewal after
+ * a mid-period change lists both, the proration billing days of the period before); an invoice of
+ * prorations only takes its first.
  */
 export function billedPeriod(inv: Invoice) {
-  const line =
-    inv.lines.data.find((l) => l.price?.recurring) ?? inv.lines.data.find((l) => l.type === 'subscription');
+  const lines = inv.lines.data.filter((l) => billsSubscription(l) || isProration(l));
+  const line = lines.find((l) => !isProration(l)) ?? lines[0];
   return {
     line,
     start: fromUnix(line?.period?.start ?? inv.period_start),

@@ -87,13 +87,29 @@ export const subscription = z.object({
   items: z.object({ data: z.array(subscriptionItem).min(1, 'a subscription must have at least one item') }),
 });
 
+/** Whether a line is a proration, under `parent` from API version 2025-03-31 on. */
+const lineDetails = z.object({ proration: z.boolean().optional() }).nullable().optional();
+
 const invoiceLine = z.object({
   amount,
+  // Before API version 2025-03-31: `type` (subscription or invoiceitem), `proration` and `price`.
   type: z.string().optional(),
+  proration: z.boolean().optional(),
   subscription: optionalRef,
   period: z.object({ start: unixSeconds, end: unixSeconds }).optional(),
   price: z.object({ recurring: recurring.nullable().optional() }).nullable().optional(),
+  // From 2025-03-31: `parent` says what made the line (subscription_item_details or
+  // invoice_item_details), with its proration flag.
+  parent: z
+    .object({
+      type: z.string().optional(),
+      subscription_item_details: lineDetails,
+      invoice_item_details: lineDetails,
+    })
+    .nullable()
+    .optional(),
 });
+export type InvoiceLine = z.output<typeof invoiceLine>;
 
 export const invoice = z.object({
   id,
