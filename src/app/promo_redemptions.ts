@@ -202,7 +202,8 @@ export interface ValidationView {
   promotion_code_id: string | null;
   discount: DiscountView | null;
   preview: Accepted['preview'];
-  error: { code: Rejection; message: string; param: string } | null;
+  /** The refusal as redeem would answer it: its code, message, param and the facts it names. */
+  error: ({ code: Rejection; message: string; param: string } & Record<string, unknown>) | null;
 }
 
 /**
@@ -218,7 +219,7 @@ export async function validateCode(
 ): Promise<ValidationView> {
   const ev = await evaluate(deps, tx, workspaceId, input, ip);
   if (!ev.ok) {
-    const { reason, message } = ev.decision;
+    const { reason, message, details } = ev.decision;
     return {
       object: 'promotion_code_validation',
       valid: false,
@@ -227,7 +228,7 @@ export async function validateCode(
       promotion_code_id: null,
       discount: null,
       preview: null,
-      error: { code: reason, message, param: REJECTION_PARAM[reason] },
+      error: { ...details, code: reason, message, param: REJECTION_PARAM[reason] },
     };
   }
   return {

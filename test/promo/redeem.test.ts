@@ -164,6 +164,48 @@ for (const store of storeCases()) {
       assert.equal(second.body.error.max_redemptions, 1);
     });
 
+    it("validate's refusal names the same facts as redeem's", async () => {
+      h.clock.set('2026-06-15T12:00:00Z');
+      const later = await createPromotion(h, { percent_off_bps: 1000, starts_at: '2026-07-01T00:00:00Z' });
+      const past = await createPromotion(h, { percent_off_bps: 1000, expires_at: '2026-06-01T00:00:00Z' });
+      const open = await createPromotion(h, { percent_off_bps: 1000 });
+      const minimum = await createPromotion(h, { amount_off: 500, currency: 'usd', minimum_amount: 3000 });
+      const plans = await createPromotion(h, { percent_off_bps: 1000, applies_to: ['team'] });
+      await createCode(h, { promotion: later.id, code: 'SAME_LATER' });
+      await createCode(h, { promotion: past.id, code: 'SAME_PAST' });
+      await createCode(h, { promotion: open.id, code: 'SAME_ONCE', max_redemptions: 1 });
+      await createCode(h, { promotion: open.id, code: 'SAME_MINE' });
+      await createCode(h, { promotion: minimum.id, code: 'SAME_MIN' });
+      await createCode(h, { promotion: plans.id, code: 'SAME_PLAN' });
+      await createCustomer(h, 'team_same_1');
+      await createCustomer(h, 'team_same_2');
+      assert.equal((await redeem(h, { code: 'SAME_ONCE', customer: 'team_same_1' })).status, 201);
+      assert.equal((await redeem(h, { code: 'SAME_MINE', customer: 'team_same_2' })).status, 201);
+      const cases: [Record<string, unknown>, string, string][] = [
+        [{ code: 'SAME_LATER', customer: 'team_same_2' }, 'code_not_yet_active', 'starts_at'],
+        [{ code: 'SAME_PAST', customer: 'team_same_2' }, 'code_expired', 'expires_at'],
+        [{ code: 'SAME_ONCE', customer: 'team_same_2' }, 'code_exhausted', 'max_redemptions'],
+        [{ code: 'SAME_MINE', customer: 'team_same_2' }, 'code_already_used_by_customer', 'max_per_customer'],
+        [
+          { code: 'SAME_MIN', customer: 'team_same_2', amount: 2000, currency: 'usd' },
+          'minimum_not_met',
+          'minimum_amount',
+        ],
+        [{ code: 'SAME_PLAN', customer: 'team_same_2', plan: 'pro' }, 'plan_not_eligible', 'applies_to'],
+      ];
+      for (const [given, code, fact] of cases) {
+        // Each on a subscription of its own, so that none meets the slot another one took.
+        const body = { ...given, subscription: `sub_${code}` };
+        const v = await validate(h, body);
+        const r = await redeem(h, body);
+        assert.equal(v.body.valid, false, code);
+        const { type: _type, request_id: _id, ...refused } = r.body.error;
+        assert.equal(refused.code, code);
+        assert.notEqual(refused[fact], undefined, `redeem names ${fact}`);
+        assert.deepEqual(v.body.error, refused, code);
+      }
+    });
+
     it('one promotion per subscription unless stackable', async () => {
       const a = await createPromotion(h, { percent_off_bps: 1000 });
       const b = await createPromotion(h, { percent_off_bps: 1500 });

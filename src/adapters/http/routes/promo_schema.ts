@@ -219,7 +219,8 @@ export const validation = z
     preview: z
       .object({ amount: z.number(), currency: z.string(), amount_off: z.number(), amount_due: z.number() })
       .nullable(),
-    error: z.object({ code: z.string(), message: z.string(), param: z.string() }).nullable(),
+    // Open, as redeem's error is: a refusal carries the facts it names (expires_at, max_redemptions...).
+    error: z.looseObject({ code: z.string(), message: z.string(), param: z.string() }).nullable(),
   })
   .meta({ id: 'PromotionCodeValidation' });
 
