@@ -457,9 +457,23 @@ export interface RedemptionFilter {
 export async function listRedemptions(sql: Sql, workspaceId: string, f: RedemptionFilter) {
   const customerId =
     f.customer === undefined ? null : (await requireCustomer(sql, workspaceId, f.customer)).id;
+  // A subscription by either id: redemptions record the caller's (and, before migration 0026, one
+  // named by its Perks id kept that).
+  const subscriptionIds =
+    f.subscription === undefined
+      ? null
+      : [
+          f.subscription,
+          ...(
+            await sql.query<{ id: string; external_id: string }>(
+              'select id, external_id from subscriptions where workspace_id = $1 and (id = $2 or external_id = $2)',
+              [workspaceId, f.subscription],
+            )
+          ).flatMap((s) => [s.id, s.external_id]),
+        ];
   const rows = await sql.query<RedemptionRow>(
     `select * from redemptions where workspace_id = $1 and ($2::text is null or id < $2)
-       and ($3::text is null or customer_id = $3) and ($4::text is null or subscription_id = $4)
+       and ($3::text is null or customer_id = $3) and ($4::text[] is null or subscription_id = any($4))
        and ($5::text is null or promotion_id = $5) and ($6::text is null or promotion_code_id = $6)
        and ($7::text is null
          or ($7 = 'voided' and voided_at is not null)
@@ -470,7 +484,7 @@ export async function listRedemptions(sql: Sql, workspaceId: string, f: Redempti
       workspaceId,
       f.starting_after ?? null,
       customerId,
-      f.subscription ?? null,
+      subscriptionIds,
       f.promotion ?? null,
       f.promotion_code ?? null,
       f.status ?? null,

@@ -286,6 +286,16 @@ for (const store of storeCases()) {
         errorCode(await redeem(h, { code: 'REF_C', customer: 'team_ref', subscription: 'sub_ref_2' })),
         'subscription_already_has_promotion',
       );
+      // Listed by either id.
+      for (const subscription of ['sub_ref_2', perksId2]) {
+        const listed = await h.request('GET', `/v1/redemptions?subscription=${subscription}`);
+        assert.equal(listed.status, 200, JSON.stringify(listed.body));
+        assert.deepEqual(
+          listed.body.data.map((r: { id: string }) => r.id),
+          [byPerksId.body.id],
+          subscription,
+        );
+      }
     });
 
     it('a refunded payment still counts: not first-time, and its paid period still defers the discount', async () => {
