@@ -110,6 +110,32 @@ for (const store of storeCases()) {
       assert.match(docs.body as string, /swagger-ui/i);
     });
 
+    it('refuses a field it does not know on every POST route, rather than ignoring it', async () => {
+      // The widget's routes take a customer token, not a key (test/browser covers them); /v1/events
+      // takes one event or a batch, and names the unknown field of either (test/events.test.ts).
+      const posts = h.routes.filter(
+        (r) =>
+          r.method === 'POST' &&
+          r.url.startsWith('/v1/') &&
+          !r.url.startsWith('/v1/widget/') &&
+          r.url !== '/v1/events' &&
+          !r.public,
+      );
+      assert.ok(posts.length >= 20);
+      const ignored: string[] = [];
+      for (const route of posts) {
+        const url = route.url.replace(/:([A-Za-z0-9_]+)/g, 'zz_missing');
+        const res = await h.request('POST', url, { body: { zz_not_a_field: 1 } });
+        const named = [
+          res.body?.error?.param,
+          ...(res.body?.error?.errors ?? []).map((e: { param: string }) => e.param),
+        ];
+        if (res.status !== 400 || !named.includes('zz_not_a_field'))
+          ignored.push(`${route.url} -> ${res.status}`);
+      }
+      assert.deepEqual(ignored, [], 'routes that did not refuse an unknown field');
+    });
+
     it('puts a request-id header on every answer, errors and 404s included, and answers unknown routes with a typed 404', async () => {
       const seen = new Set<string>();
       const answers = [

@@ -503,6 +503,14 @@ for (const store of storeCases()) {
         errorCode(await redeem(h, { code: 'GIVEBACK', customer: 'team_void_2' })),
         'code_exhausted',
       );
+      // Void takes no body: a field sent (a reason, say) is refused, not dropped, and voids nothing.
+      const withReason = await h.request('POST', `/v1/redemptions/${r.body.id}/void`, {
+        body: { reason: 'fraud' },
+      });
+      assert.equal(withReason.status, 400, JSON.stringify(withReason.body));
+      assert.equal(withReason.body.error.code, 'parameter_unknown');
+      assert.equal(withReason.body.error.param, 'reason');
+      assert.equal((await h.request('GET', `/v1/redemptions/${r.body.id}`)).body.status, 'active');
       h.clock.advance(1000);
       const v1 = await h.request('POST', `/v1/redemptions/${r.body.id}/void`);
       assert.equal(v1.status, 200);

@@ -16,6 +16,8 @@ const register: RegisterRoute = (app, deps) => {
           'another promotion. Discounts already applied to settled invoices stay on them.',
         tags: ['redemptions'],
         params: z.strictObject({ id: identifier }),
+        // Nothing to send; anything sent is refused rather than ignored.
+        body: z.strictObject({}).nullish(),
         response: { 200: redemption, ...commonErrors },
       },
     },

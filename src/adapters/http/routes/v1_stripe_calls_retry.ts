@@ -13,6 +13,8 @@ const register: RegisterRoute = (app, deps) => {
         summary: 'Send a failed Stripe call again from its first attempt',
         tags: ['stripe'],
         params: z.strictObject({ id: identifier }),
+        // Nothing to send; anything sent is refused rather than ignored.
+        body: z.strictObject({}).nullish(),
         response: { 200: stripeCallSchema, ...commonErrors },
       },
     },

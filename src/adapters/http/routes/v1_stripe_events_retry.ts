@@ -13,6 +13,8 @@ const register: RegisterRoute = (app, deps) => {
         summary: 'Apply a failed, ignored or deferred Stripe event again, with the current settings',
         tags: ['stripe'],
         params: z.strictObject({ id: identifier }),
+        // Nothing to send; anything sent is refused rather than ignored.
+        body: z.strictObject({}).nullish(),
         response: { 200: stripeEventSchema, ...commonErrors },
       },
     },

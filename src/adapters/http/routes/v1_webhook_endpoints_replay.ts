@@ -13,6 +13,8 @@ const register: RegisterRoute = (app, deps) => {
         summary: 'Send a delivery again, as a new delivery of the same message (same webhook-id and body)',
         tags: ['webhooks'],
         params: z.strictObject({ id: identifier, delivery_id: identifier }),
+        // Nothing to send; anything sent is refused rather than ignored.
+        body: z.strictObject({}).nullish(),
         response: { 201: deliverySchema, ...commonErrors },
       },
     },
