@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import { makeDeps, openStore } from '../../src/main.js';
 import { loadConfig } from '../../src/config.js';
 import { migrate } from '../../src/adapters/db/migrate.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
+import { runCli } from '../helpers/processes.js';
 
 /**
  * `perks promotions ...` on an embedded store in a temporary folder, driven through commander as
@@ -116,6 +117,114 @@ describe('perks promotions (embedded store)', () => {
     );
     const listed = await run('promotions', 'list', '--workspace', workspace, '--json');
     assert.ok(JSON.parse(listed.lines.join('\n')).data.every((p: { name: string }) => p.name !== 'Bad'));
+  });
+
+  it('refuses a workspace that does not exist, on every subcommand, and writes nothing', async () => {
+    const missing = `ws_${'0'.repeat(26)}`;
+    const noWorkspace = (err: Error & { code?: string; param?: string }) =>
+      err.code === 'resource_not_found' &&
+      err.param === 'workspace' &&
+      err.message === `no workspace '${missing}'`;
+    const created = await run(
+      'promotions',
+      'create',
+      '--workspace',
+      workspace,
+      '--name',
+      'Elsewhere',
+      '--percent-off-bps',
+      '1000',
+      '--json',
+    );
+    const promotion = (JSON.parse(created.lines.join('\n')) as { id: string }).id;
+    const file = path.join(dir, 'missing-workspace.csv');
+
+    await assert.rejects(
+      run('promotions', 'create', '--workspace', missing, '--name', 'X', '--percent-off-bps', '2500'),
+      noWorkspace,
+    );
+    await assert.rejects(run('promotions', 'list', '--workspace', missing), noWorkspace);
+    await assert.rejects(run('promotions', 'show', promotion, '--workspace', missing), noWorkspace);
+    await assert.rejects(
+      run('promotions', 'add-code', promotion, 'NOWS1', '--workspace', missing),
+      noWorkspace,
+    );
+    await assert.rejects(
+      run('promotions', 'generate', promotion, '--workspace', missing, '--count', '5', '--output', file),
+      noWorkspace,
+    );
+    await assert.rejects(
+      run('promotions', 'codes', promotion, '--workspace', missing, '--output', file),
+      noWorkspace,
+    );
+    assert.equal(existsSync(file), false, 'no CSV file was written');
+
+    const db = await openStore(loadConfig(), 'test');
+    try {
+      const rows = await db.query<{ n: number }>(
+        `select (select count(*) from promotions where workspace_id = $1)::int
+              + (select count(*) from promotion_codes where workspace_id = $1)::int as n`,
+        [missing],
+      );
+      assert.equal(rows[0]!.n, 0);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("refuses a --limit outside 1 to 100 with the API's message instead of clamping it", async () => {
+    for (const limit of ['0', '101', '-5', '']) {
+      await assert.rejects(
+        run('promotions', 'list', '--workspace', workspace, '--limit', limit),
+        (err: Error & { code?: string; param?: string }) =>
+          err.code === 'parameter_invalid' &&
+          err.param === 'limit' &&
+          err.message === "'limit': must be between 1 and 100",
+        `--limit '${limit}'`,
+      );
+    }
+    for (const limit of ['1.5', 'abc']) {
+      await assert.rejects(
+        run('promotions', 'list', '--workspace', workspace, '--limit', limit),
+        (err: Error & { code?: string; exitCode?: number }) =>
+          err.code === 'commander.invalidArgument' && err.exitCode === 1,
+        `--limit '${limit}'`,
+      );
+    }
+    const edges = await run('promotions', 'list', '--workspace', workspace, '--limit', '100', '--json');
+    assert.equal(JSON.parse(edges.lines.join('\n')).object, 'list');
+  });
+
+  it("refuses generate --count and --length outside the API's limits", async () => {
+    const cases: [string[], string, string][] = [
+      [['--count', '0'], 'count', "'count': must be from 1 to 100000"],
+      [['--count', '100001'], 'count', "'count': must be from 1 to 100000"],
+      [['--count', '5', '--length', '9'], 'length', "'length': must be from 10 to 32"],
+      [['--count', '5', '--length', '33'], 'length', "'length': must be from 10 to 32"],
+    ];
+    for (const [args, param, message] of cases) {
+      await assert.rejects(
+        run('promotions', 'generate', 'promo_x', '--workspace', workspace, ...args),
+        (err: Error & { code?: string; param?: string }) =>
+          err.code === 'parameter_invalid' && err.param === param && err.message === message,
+        args.join(' '),
+      );
+    }
+  });
+
+  it('as the real perks process: one line on stderr and exit code 1', async () => {
+    const env = { PERKS_DATA_DIR: dir, DATABASE_URL: undefined };
+    const missing = `ws_${'0'.repeat(26)}`;
+    const create = await runCli(
+      ['promotions', 'create', '--workspace', missing, '--name', 'X', '--percent-off-bps', '2500'],
+      env,
+    );
+    assert.equal(create.code, 1);
+    assert.equal(create.stderr, `perks: no workspace '${missing}'\n`);
+    const list = await runCli(['promotions', 'list', '--workspace', workspace, '--limit', '0'], env);
+    assert.equal(list.code, 1);
+    assert.equal(list.stderr, "perks: 'limit': must be between 1 and 100\n");
+    assert.equal(list.stdout, '');
   });
 
   it('draws a progress bar', () => {

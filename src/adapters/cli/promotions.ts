@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Db, Deps } from '../../app/ports.js';
 import { type BatchView, getBatch, requestGeneration, workCodeBatchOnce } from '../../app/promo_batches.js';
 import { createCode, listCodes } from '../../app/promo_codes.js';
@@ -11,10 +11,12 @@ import {
   requirePromotion,
 } from '../../app/promo_promotions.js';
 import { loadConfig } from '../../config.js';
+import { PerksError } from '../../core/errors.js';
 import { makeDeps, openStore } from '../../main.js';
 import { migrate } from '../db/migrate.js';
 import { fromZod } from '../http/errors.js';
 import { codeInput, generateInput, promotionInput } from '../http/routes/promo_schema.js';
+import { pageQuery } from '../http/schemas.js';
 
 /**
  * `perks promotions ...`: promotions and codes from the command line, on the configured store. The
@@ -50,6 +52,9 @@ const list = (value: string) =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
+/** `list --limit`, checked like the API's `?limit=` (1 to 100, same message) instead of clamped. */
+const listInput = z.strictObject({ limit: pageQuery.limit });
+
 /** Parses with an API schema; a failure is the same typed error the API would answer. */
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const result = schema.safeParse(input);
@@ -62,10 +67,22 @@ function given(options: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
-async function withDeps<T>(command: string, fn: (deps: Deps, db: Db) => Promise<T>): Promise<T> {
+/**
+ * Opens the store and runs `fn` in the named workspace. A workspace that does not exist is refused
+ * first, as `perks keys` does (`perks: no workspace 'ws_...'`), before anything is read or written.
+ */
+async function inWorkspace<T>(
+  command: string,
+  workspaceId: string,
+  fn: (deps: Deps, db: Db) => Promise<T>,
+): Promise<T> {
   const db = await openStore(loadConfig(), `perks ${command}`);
   try {
     await migrate(db);
+    const rows = await db.query('select 1 from workspaces where workspace_id = $1', [workspaceId]);
+    if (rows.length === 0) {
+      throw new PerksError('resource_not_found', `no workspace '${workspaceId}'`, 'workspace');
+    }
     return await fn(makeDeps(db), db);
   } finally {
     await db.close();
@@ -209,7 +226,7 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
           stackable: rest.stackable,
         }),
       );
-      await withDeps('promotions create', async (deps, db) => {
+      await inWorkspace('promotions create', workspace as string, async (deps, db) => {
         const created = await db.transaction((tx) => createPromotion(deps, tx, workspace as string, input));
         print(
           created,
@@ -226,10 +243,9 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
     .option('--limit <n>', 'at most this many (1 to 100)', integer, 20)
     .option('--json', 'print JSON')
     .action(async (opts: { workspace: string; limit: number; json?: boolean }) => {
-      await withDeps('promotions list', async (deps) => {
-        const page = await listPromotions(deps.db, opts.workspace, {
-          limit: Math.min(100, Math.max(1, opts.limit)),
-        });
+      const { limit } = parse(listInput, { limit: opts.limit });
+      await inWorkspace('promotions list', opts.workspace, async (deps) => {
+        const page = await listPromotions(deps.db, opts.workspace, { limit });
         print(
           page,
           opts.json,
@@ -249,7 +265,7 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
     .description('Show one promotion')
     .requiredOption('--workspace <id>', 'the workspace', workspaceOption)
     .action(async (id: string, opts: { workspace: string }) => {
-      await withDeps('promotions show', async (deps) => {
+      await inWorkspace('promotions show', opts.workspace, async (deps) => {
         const view = await promotionView(deps.db, await requirePromotion(deps.db, opts.workspace, id, 'id'));
         io.out(JSON.stringify(view, null, 2));
       });
@@ -274,7 +290,7 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
           customer: opts.customer,
         }),
       );
-      await withDeps('promotions add-code', async (deps, db) => {
+      await inWorkspace('promotions add-code', opts.workspace as string, async (deps, db) => {
         const created = await db.transaction((tx) => createCode(deps, tx, opts.workspace as string, input));
         print(
           created,
@@ -307,7 +323,7 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
           expires_at: opts.expiresAt,
         }),
       );
-      await withDeps('promotions generate', async (deps, db) => {
+      await inWorkspace('promotions generate', workspace, async (deps, db) => {
         const { batch } = await db.transaction((tx) =>
           requestGeneration(deps, tx, workspace, promotion, input),
         );
@@ -337,7 +353,7 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
     .requiredOption('--output <file>', 'the CSV file to write')
     .option('--batch <id>', 'only the codes of this batch')
     .action(async (promotion: string, opts: { workspace: string; output: string; batch?: string }) => {
-      await withDeps('promotions codes', async (deps) => {
+      await inWorkspace('promotions codes', opts.workspace, async (deps) => {
         await requirePromotion(deps.db, opts.workspace, promotion, 'promotion');
         const n = await exportCodes(deps, opts.workspace, { promotion, batch: opts.batch }, opts.output);
         io.out(`Wrote ${n} codes to ${opts.output}.`);
