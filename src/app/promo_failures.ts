@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { PerksError } from '../core/errors.js';
-import { blockedFor, FAILURE_LIMITS, type FailureCount, type FailureScope } from '../core/promo/guessing.js';
+import {
+  blockedFor,
+  FAILURE_LIMITS,
+  type FailureCount,
+  type FailureScope,
+  ipNetwork,
+} from '../core/promo/guessing.js';
 import { type Periodic, startPeriodic } from './periodic.js';
 import type { Deps } from './ports.js';
 
@@ -9,8 +15,16 @@ import type { Deps } from './ports.js';
  * them (the embedded store has one process anyway). IP addresses are stored as sha256 digests only.
  */
 
+/** The digest failures of an address count under: its network's (see ipNetwork). */
 export function ipSubject(ip: string): string {
-  return createHash('sha256').update(ip.trim().toLowerCase()).digest('hex');
+  let network: string;
+  try {
+    network = ipNetwork(ip);
+  } catch {
+    // Not an address (the caller's, as the server saw it, is always one): counted as written.
+    network = ip.trim().toLowerCase();
+  }
+  return createHash('sha256').update(network).digest('hex');
 }
 
 export interface FailureFacts {

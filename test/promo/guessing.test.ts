@@ -117,6 +117,8 @@ for (const store of storeCases()) {
       assert.equal(blocked.headers['retry-after'], '3600');
       assert.match(blocked.body.error.message, /client IP: at most 1000 per 60 minutes/);
       assert.equal((await attempt(1001, '203.0.113.8')).status, 200, 'another IP is not blocked');
+      // The same address written IPv4-mapped, as a dual-stack listener reports it, is the same client.
+      assert.equal((await attempt(1002, '::ffff:203.0.113.7')).status, 429);
       const stored = await h.db.query<{ subject: string }>(
         "select subject from promotion_failures where workspace_id = $1 and scope = 'ip'",
         [workspaceId],
@@ -125,6 +127,23 @@ for (const store of storeCases()) {
         stored.every((r) => /^[0-9a-f]{64}$/.test(r.subject)),
         'IP addresses are stored as digests only',
       );
+    });
+
+    it('counts an IPv6 client by its /64: another address of the block is blocked too', async () => {
+      const { key, workspaceId } = await h.newWorkspace('guess-ipv6');
+      const customers = await seedCustomers(h, 'ip6guess', 5, workspaceId);
+      const attempt = (i: number, ip: string) =>
+        h.request('POST', '/v1/promotion_codes/validate', {
+          key,
+          body: { code: `NOPE${i}`, customer: customers[i % customers.length], client_ip: ip },
+        });
+      assert.equal((await attempt(0, '2001:db8:5:6::1')).status, 200);
+      await h.db.query(
+        "update promotion_failures set failures = $2 where workspace_id = $1 and scope = 'ip'",
+        [workspaceId, FAILURE_LIMITS.ip.failures],
+      );
+      assert.equal((await attempt(1, '2001:DB8:5:6:aaaa:bbbb:cccc:dddd')).status, 429);
+      assert.equal((await attempt(2, '2001:db8:5:7::1')).status, 200, 'the next /64 is another client');
     });
 
     it('counts failures per workspace: another workspace is not blocked', async () => {
