@@ -253,6 +253,17 @@ for (const store of storeCases()) {
       });
       assert.equal(noReason.status, 400);
       assert.equal(noReason.body.error.param, 'reason');
+      // An audit entry must say who and why: blanks are no answer.
+      for (const [field, blank] of [
+        ['reason', { reason: '  ', actor: 'ops' }],
+        ['actor', { reason: 'support ticket 12', actor: ' ' }],
+      ] as const) {
+        const res = await h.request('POST', '/v1/referrals', {
+          body: { referee: 'lonely', source: 'manual', program: 'tree', referrer: 'root', ...blank },
+        });
+        assert.equal(res.status, 400, JSON.stringify(res.body));
+        assert.equal(res.body.error.param, field);
+      }
       const nothing = await referralsOf(h, 'lonely', '&role=referee');
       assert.equal(nothing.length, 0);
       h.clock.advance(DAY_MS);

@@ -114,6 +114,7 @@ for (const store of storeCases()) {
         [{ percent_off_bps: 1000, currency: 'USD' }, 'parameter_invalid', 'currency'],
         [{ percent_off_bps: 1000, applies_to: [] }, 'parameter_invalid', 'applies_to'],
         [{ percent_off_bps: 1000, bogus: true }, 'parameter_unknown', 'bogus'],
+        [{ percent_off_bps: 1000, name: '   ' }, 'parameter_invalid', 'name'],
       ];
       for (const [body, code, param] of cases) {
         const res = await h.request('POST', '/v1/promotions', { key, body: { name: 'Bad', ...body } });

@@ -25,6 +25,10 @@ const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 s
 export const text = (max: number = LIMITS.shortText) =>
   z.string().max(max, `must be at most ${max} characters`).refine(isStorableText, UNSTORABLE_MESSAGE);
 
+/** Text that must say something: not empty, nor spaces only. */
+export const requiredText = (max: number) =>
+  text(max).refine((s) => s.trim().length > 0, 'must not be empty');
+
 export const identifier = z
   .string()
   .min(1, 'must not be empty')

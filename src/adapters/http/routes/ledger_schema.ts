@@ -5,7 +5,7 @@ import {
   identifier,
   metadata,
   positiveAmountMinor,
-  text,
+  requiredText,
   timestamp,
 } from '../schemas.js';
 
@@ -18,9 +18,6 @@ export const assetKey = z
     'must be 1 to 64 lower-case letters, digits or _ starting with a letter, e.g. usd_credit',
   )
   .describe('The asset key, e.g. usd_credit or bonus_minutes');
-
-export const requiredText = (max: number) =>
-  text(max).refine((s) => s.trim().length > 0, 'must not be empty');
 
 export const expiryInput = z
   .discriminatedUnion('type', [

@@ -15,7 +15,7 @@ import {
   MAX_PERCENT_BPS,
 } from '../../../core/promo/rules.js';
 import { type BoundaryInput, parseDateOnly } from '../../../core/promo/time.js';
-import { amountMinor, currency, errorEnvelope, identifier, metadata, text } from '../schemas.js';
+import { amountMinor, currency, errorEnvelope, identifier, metadata, requiredText } from '../schemas.js';
 
 /** Schemas shared by the promotion, code and redemption endpoints. */
 
@@ -41,7 +41,7 @@ const count = (max: number) =>
     .max(max, `must be from 1 to ${max}`);
 
 export const promotionInput = z.strictObject({
-  name: text(200).min(1, 'must not be empty'),
+  name: requiredText(200),
   percent_off_bps: z
     .number({ message: 'must be an integer number of basis points' })
     .int('must be an integer number of basis points (2000 = 20%)')

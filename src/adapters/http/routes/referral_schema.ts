@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { REFERRAL_STATUSES } from '../../../core/programs/lifecycle.js';
-import { errorEnvelope, identifier, text } from '../schemas.js';
+import { errorEnvelope, identifier, requiredText } from '../schemas.js';
 
 /** Schemas shared by the referral program endpoints (responses, and the fields requests share). */
 
@@ -27,10 +27,10 @@ export const referralErrors = {
 };
 
 export const programRef = identifier.describe('The program: its key (e.g. bonus-minutes) or id (prg_...)');
-export const actor = text(200)
-  .min(1, 'must not be empty')
-  .describe('Who made the change (a support agent, a script): kept in the audit log');
-export const reason = text(500).min(1, 'must not be empty').describe('Why: kept in the audit log');
+export const actor = requiredText(200).describe(
+  'Who made the change (a support agent, a script): kept in the audit log',
+);
+export const reason = requiredText(500).describe('Why: kept in the audit log');
 
 export const referralEventResult = z
   .object({

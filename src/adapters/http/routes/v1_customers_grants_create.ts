@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { grant, grantStandalone } from '../../../app/ledger_grants.js';
 import { execute } from '../idempotency.js';
-import { identifier, metadata } from '../schemas.js';
+import { identifier, metadata, requiredText } from '../schemas.js';
 import type { RegisterRoute } from './index.js';
 import {
   amount,
@@ -11,7 +11,6 @@ import {
   grantSchema,
   grantSource,
   ledgerErrors,
-  requiredText,
 } from './ledger_schema.js';
 
 const register: RegisterRoute = (app, deps) => {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { approvePayout } from '../../../app/ledger_payouts.js';
 import { execute } from '../idempotency.js';
-import { identifier } from '../schemas.js';
+import { identifier, requiredText } from '../schemas.js';
 import type { RegisterRoute } from './index.js';
-import { ledgerErrors, payoutSchema, requiredText } from './ledger_schema.js';
+import { ledgerErrors, payoutSchema } from './ledger_schema.js';
 
 const register: RegisterRoute = (app, deps) => {
   app.post(

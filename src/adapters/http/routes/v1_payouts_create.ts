@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { requestPayout } from '../../../app/ledger_payouts.js';
 import { execute } from '../idempotency.js';
-import { identifier, metadata } from '../schemas.js';
+import { identifier, metadata, requiredText } from '../schemas.js';
 import type { RegisterRoute } from './index.js';
-import { amount, assetKey, currency, ledgerErrors, payoutSchema, requiredText } from './ledger_schema.js';
+import { amount, assetKey, currency, ledgerErrors, payoutSchema } from './ledger_schema.js';
 
 const register: RegisterRoute = (app, deps) => {
   app.post(

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { voidPayout } from '../../../app/ledger_payouts.js';
 import { execute } from '../idempotency.js';
-import { identifier, text } from '../schemas.js';
+import { identifier, text, requiredText } from '../schemas.js';
 import type { RegisterRoute } from './index.js';
-import { ledgerErrors, payoutSchema, requiredText } from './ledger_schema.js';
+import { ledgerErrors, payoutSchema } from './ledger_schema.js';
 
 const register: RegisterRoute = (app, deps) => {
   app.post(
