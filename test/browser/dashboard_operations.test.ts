@@ -256,6 +256,7 @@ describe('dashboard: customers, promotions and integrations', { skip }, () => {
     await redRow.waitFor();
     assert.match(await redRow.innerText(), /active/);
     await page.getByTestId('promotion-redeemed').filter({ hasText: '1 / 5,000' }).waitFor();
+    assert.match(await page.getByTestId('promotion-valid').innerText(), /from creation\s+no end/);
     await screenshot(page, 'dashboard-promotion');
     await page.getByRole('button', { name: `Void redemption ${redemption.id}` }).click();
     await page.getByRole('button', { name: 'Void it' }).click();
@@ -263,6 +264,26 @@ describe('dashboard: customers, promotions and integrations', { skip }, () => {
     await page.getByTestId('promotion-redeemed').filter({ hasText: '0 / 5,000' }).waitFor();
     const after = await ok('GET', `/v1/redemptions/${redemption.id}`);
     assert.equal(after.status, 'voided');
+  });
+
+  test("a promotion's dates show in its own time zone, where a date without a time was read", async () => {
+    const promo = await ok('POST', '/v1/promotions', {
+      name: 'New York year end',
+      percent_off_bps: 1000,
+      starts_at: '2026-12-01',
+      expires_at: '2026-12-31',
+      time_zone: 'America/New_York',
+    });
+    await go(`/promotions/${promo.id}`);
+    const valid = page.getByTestId('promotion-valid');
+    await valid.waitFor();
+    // 2026-12-31 ends at midnight New York time, 05:00 UTC.
+    assert.match(await valid.innerText(), /from 2026-12-01 00:00\s+until 2027-01-01 00:00/);
+    assert.match(await page.locator('.stat', { has: valid }).innerText(), /\(ends 2027-01-01 05:00 UTC\)/);
+    await go('/promotions');
+    const row = page.locator('tr', { hasText: 'New York year end' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /2026-12-01 00:00 → 2027-01-01 00:00 America\/New_York/);
   });
 
   test('a webhook endpoint is made in the page, its secret shown once; its deliveries arrive and replay', async () => {

@@ -6,6 +6,7 @@ import {
   Field,
   FormError,
   formatTime,
+  formatTimeIn,
   Notice,
   PagedTable,
   PageHeader,
@@ -51,12 +52,16 @@ export function PromotionDetail({ id }: { id: string }) {
             </div>
             <div className="stat">
               <div className="label">Valid</div>
-              <div className="small-value">
-                {p.starts_at ? formatTime(p.starts_at) : 'from creation'}
+              {/* In the promotion's own zone, where a date given without a time was read. */}
+              <div className="small-value" data-testid="promotion-valid">
+                {p.starts_at ? `from ${formatTimeIn(p.starts_at, p.time_zone)}` : 'from creation'}
                 <br />
-                {p.expires_at ? `until ${formatTime(p.expires_at)}` : 'no end'}
+                {p.expires_at ? `until ${formatTimeIn(p.expires_at, p.time_zone)}` : 'no end'}
               </div>
-              <div className="muted small">{p.time_zone}</div>
+              <div className="muted small">
+                {p.time_zone}
+                {p.expires_at && p.time_zone !== 'UTC' ? ` (ends ${formatTime(p.expires_at)})` : ''}
+              </div>
             </div>
             <div className="stat">
               <div className="label">Conditions</div>

@@ -1,4 +1,4 @@
-import { formatTime, PagedTable } from '../../components/ui';
+import { formatTime, formatTimeIn, PagedTable } from '../../components/ui';
 import { linkProps } from '../../router';
 import { discountText, durationText, usageText } from './format';
 import type { Promotion } from './types';
@@ -24,8 +24,9 @@ export function PromotionList() {
           cell: (p) =>
             p.starts_at || p.expires_at ? (
               <span className="small">
-                {p.starts_at ? formatTime(p.starts_at) : 'now'} →{' '}
-                {p.expires_at ? formatTime(p.expires_at) : 'no end'}
+                {p.starts_at ? formatTimeIn(p.starts_at, p.time_zone) : 'now'} →{' '}
+                {p.expires_at ? formatTimeIn(p.expires_at, p.time_zone) : 'no end'}{' '}
+                <span className="muted">{p.time_zone}</span>
               </span>
             ) : (
               <span className="muted">always</span>
