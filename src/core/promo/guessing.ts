@@ -1,3 +1,5 @@
+import ipaddr from 'ipaddr.js';
+
 /**
  * Guessing codes is the attack on a promotion engine: try codes until one works. Failed validate and
  * redeem attempts are counted per customer and per client IP in fixed windows; past the limit, further
@@ -38,20 +40,13 @@ export function blockedFor(count: FailureCount | null, limit: FailureLimit, now:
  * The network an address's failures count against: an IPv4 address itself (also when written as an
  * IPv4-mapped IPv6 address, `::ffff:10.0.0.1`, as a dual-stack listener reports IPv4 callers), and
  * for IPv6 its /64, the block one subscriber gets and can draw any number of addresses from. Every
- * spelling of one address (case, zeros, `::`) gives the same key. Expects a valid IPv4 or IPv6 address.
+ * spelling of one address (case, zeros, `::`) gives the same key. Throws on anything but an address.
  */
 export function ipNetwork(ip: string): string {
-  const address = ip.trim().toLowerCase();
-  if (!address.includes(':')) return address;
-  // The URL parser writes an IPv6 address in its canonical form, embedded IPv4 in hexadecimal.
-  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  const [head = '', tail] = canonical.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  if (groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff') {
-    const [hi, lo] = [parseInt(groups[6]!, 16), parseInt(groups[7]!, 16)];
-    return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
-  }
-  return `${groups.slice(0, 4).join(':')}::/64`;
+  const address = ipaddr.process(ip.trim());
+  if (!(address instanceof ipaddr.IPv6)) return address.toString();
+  return `${address.parts
+    .slice(0, 4)
+    .map((p) => p.toString(16))
+    .join(':')}::/64`;
 }
