@@ -3,6 +3,7 @@ import {
   planInvoiceDiscounts,
   type ScheduledRedemption,
 } from '../core/promo/discount.js';
+import { slotKey } from '../core/promo/rules.js';
 import { requireCustomer } from './customers.js';
 import type { Deps, Sql } from './ports.js';
 
@@ -105,10 +106,12 @@ export async function promotionDiscountLines(
   invoice: InvoiceForDiscount,
 ): Promise<DiscountLine[]> {
   const customer = await requireCustomer(tx, workspaceId, invoice.customer_id, 'customer_id');
-  const slotKey =
+  const slot = slotKey(
     invoice.subscription === undefined
-      ? `cus:${customer.id}`
-      : `sub:${await subscriptionExternalId(tx, workspaceId, invoice.subscription)}`;
+      ? null
+      : await subscriptionExternalId(tx, workspaceId, invoice.subscription),
+    customer.id,
+  );
   // Locking the redemptions first serialises concurrent settlements of invoices that could use them,
   // so two invoices never both take the last period.
   const candidates = await tx.query<ScheduledRow>(
@@ -119,7 +122,7 @@ export async function promotionDiscountLines(
        and r.voided_at is null and r.completed_at is null
      order by r.redeemed_at, r.id
      for update of r`,
-    [workspaceId, slotKey, customer.id],
+    [workspaceId, slot, customer.id],
   );
   const recorded = await recordedLines(tx, workspaceId, invoice.invoice_id);
   if (recorded.length > 0) return recorded.filter((r) => r.voided_at === null).map(line);

@@ -6,6 +6,7 @@ import {
   decideRedemption,
   type Rejected,
   type Rejection,
+  slotKey,
 } from '../core/promo/rules.js';
 import { requireCustomer } from './customers.js';
 import { emitWebhookEvent, subscribes } from './outbox_webhooks.js';
@@ -170,8 +171,7 @@ async function evaluate(
     paid_through: facts.paid_through,
   });
   // A subscription named by its Perks id takes the same slot as by the caller's id (facts.sub_ref).
-  const slotKey = facts.sub_ref === null ? `cus:${facts.cust_id}` : `sub:${facts.sub_ref}`;
-  const base = { facts, customerId: facts.cust_id, slotKey };
+  const base = { facts, customerId: facts.cust_id, slotKey: slotKey(facts.sub_ref, facts.cust_id) };
   if (!decision.ok) return { ...base, ok: false, decision };
   // decideRedemption answers code_invalid when the code or its promotion is missing.
   if (!found) throw new Error('an accepted redemption always names an existing code');

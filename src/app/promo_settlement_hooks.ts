@@ -1,3 +1,4 @@
+import { slotKey } from '../core/promo/rules.js';
 import type { SettlementHooks } from './ledger_settlements.js';
 import type { Deps } from './ports.js';
 import { promotionDiscountLines, undoPromotionDiscountLines } from './promo_discounts.js';
@@ -31,7 +32,7 @@ export function promotionSettlementHooks(deps: Deps): SettlementHooks {
       const [row] = await tx.query<{ named: boolean }>(
         `select exists (select 1 from redemptions
            where workspace_id = $1 and customer_id = $2 and slot_key = $3) as named`,
-        [workspaceId, customerId, `sub:${subscription}`],
+        [workspaceId, customerId, slotKey(subscription, customerId)],
       );
       return row?.named ?? false;
     },

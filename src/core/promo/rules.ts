@@ -192,6 +192,14 @@ export interface PromotionFacts extends PromotionTerms {
   times_redeemed: number;
 }
 
+/**
+ * The key of the one-promotion slot a redemption takes: its subscription's, by the caller's id, or the
+ * customer's own when it names none. Stored on redemptions and promotion_slots.
+ */
+export function slotKey(subscriptionRef: string | null, customerId: string): string {
+  return subscriptionRef === null ? `cus:${customerId}` : `sub:${subscriptionRef}`;
+}
+
 /** What a subscription already carries, through its promotion slot. */
 export interface SlotFacts {
   /** A subscription's slot, or the customer's for redemptions that name no subscription. */
