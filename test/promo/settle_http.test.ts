@@ -165,17 +165,28 @@ for (const store of storeCases()) {
       assert.equal(kept.length, 0, 'a refused settle writes nothing');
     });
 
-    it('settles a tiny invoice whose percentage rounds to nothing, keeping the period', async () => {
+    /** A new customer's redemption, for `subscription`, of a new code taking percent_off_bps off three invoices. */
+    async function redeemedForThreeInvoices(
+      bps: number,
+      code: string,
+      customer: string,
+      subscription: string,
+    ) {
       h.clock.set('2026-06-15T12:00:00Z');
       const p = await createPromotion(h, {
-        percent_off_bps: 1000,
+        percent_off_bps: bps,
         duration: 'repeating',
         duration_periods: 3,
       });
-      await createCode(h, { promotion: p.id, code: 'TENPCT' });
-      await createCustomer(h, 'team_small');
-      const r = await redeem(h, { code: 'TENPCT', customer: 'team_small', subscription: 'sub_small' });
+      await createCode(h, { promotion: p.id, code });
+      await createCustomer(h, customer);
+      const r = await redeem(h, { code, customer, subscription });
       assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r;
+    }
+
+    it('settles a tiny invoice whose percentage rounds to nothing, keeping the period', async () => {
+      const r = await redeemedForThreeInvoices(1000, 'TENPCT', 'team_small', 'sub_small');
       const small = await h.request('POST', '/v1/invoices/settle', {
         body: {
           invoice_id: 'in_small',
@@ -193,18 +204,9 @@ for (const store of storeCases()) {
     });
 
     it('settles a subscription known only from a code redeemed for it, under the caller id', async () => {
-      h.clock.set('2026-06-15T12:00:00Z');
-      const p = await createPromotion(h, {
-        percent_off_bps: 2000,
-        duration: 'repeating',
-        duration_periods: 3,
-      });
-      await createCode(h, { promotion: p.id, code: 'EARLYBIRD' });
-      await createCustomer(h, 'team_early');
-      await createCustomer(h, 'team_other');
       // The code is redeemed at checkout, before any billing event names the subscription.
-      const r = await redeem(h, { code: 'EARLYBIRD', customer: 'team_early', subscription: 'sub_ext_early' });
-      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const r = await redeemedForThreeInvoices(2000, 'EARLYBIRD', 'team_early', 'sub_ext_early');
+      await createCustomer(h, 'team_other');
 
       const settle = (invoice_id: string, customer: string, subscription: string) =>
         h.request('POST', '/v1/invoices/settle', {
