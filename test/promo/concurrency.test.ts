@@ -76,6 +76,35 @@ for (const store of storeCases()) {
       assert.equal(p.body.times_redeemed, 30);
     });
 
+    it('a redemption refused at commit under an Idempotency-Key answers the same when retried', async () => {
+      // On PostgreSQL the code's limit refuses the losers when their transactions commit: that
+      // refusal is stored under each key like any other, not released for a retry to try again.
+      const promotion = await createPromotion(h, { percent_off_bps: 1000 });
+      await createCode(h, { promotion: promotion.id, code: 'KEYED1', max_redemptions: 1 });
+      const customers = await seedCustomers(h, 'keyed', 8);
+      const replies = await Promise.all(
+        customers.map((customer, i) =>
+          redeem(h, { code: 'KEYED1', customer }, { 'idempotency-key': `keyed-${i}` }),
+        ),
+      );
+      assert.deepEqual(tally(replies.map((r) => (r.status === 201 ? undefined : errorCode(r)))), {
+        ok: 1,
+        code_exhausted: 7,
+      });
+      // The use is given back, so a retry that ran again would now succeed.
+      const won = replies.find((r) => r.status === 201)!;
+      assert.equal((await h.request('POST', `/v1/redemptions/${won.body.id}/void`)).status, 200);
+      for (const [i, first] of replies.entries()) {
+        const again = await redeem(
+          h,
+          { code: 'KEYED1', customer: customers[i]! },
+          { 'idempotency-key': `keyed-${i}` },
+        );
+        assert.equal(again.status, first.status, `keyed-${i}`);
+        assert.equal(again.headers['idempotent-replayed'], 'true', `keyed-${i}`);
+      }
+    });
+
     it('50 concurrent redemptions of one code by one customer: one succeeds', async () => {
       const promotion = await createPromotion(h, { amount_off: 500, currency: 'usd' });
       await createCode(h, { promotion: promotion.id, code: 'ONCEEACH' });

@@ -128,13 +128,16 @@ export interface Result<T> {
 /**
  * Runs a mutation in one transaction and, when the request carries an idempotency key, stores its
  * response in that same transaction. A typed (4xx) failure is stored too, so a retry answers the
- * same; an unexpected failure releases the key so the caller can retry.
+ * same; an unexpected failure releases the key so the caller can retry. `typed` turns a failure that
+ * only surfaces as a database error (e.g. a limit checked when the transaction commits) into the
+ * typed error it stands for, so that it is stored like any other.
  */
 export async function execute<T>(
   deps: Deps,
   req: FastifyRequest,
   reply: FastifyReply,
   fn: (tx: Sql) => Promise<Result<T>>,
+  typed: (err: unknown) => unknown = (err) => err,
 ): Promise<T> {
   const claimed = req.idempotency;
   const ws = req.workspaceId;
@@ -146,7 +149,8 @@ export async function execute<T>(
     });
     reply.code(result.status);
     return result.body;
-  } catch (err) {
+  } catch (caught) {
+    const err = typed(caught);
     if (claimed) {
       if (isPerksError(err)) {
         const { status, body } = envelope(err, req.id);

@@ -1,7 +1,7 @@
 import { isPerksError } from '../../../core/errors.js';
 import { isRejection } from '../../../core/promo/rules.js';
 import { recordFailure } from '../../../app/promo_failures.js';
-import { redeemCode, redeemCodeStandalone } from '../../../app/promo_redemptions.js';
+import { redeemCode, redeemCodeStandalone, redemptionLimitError } from '../../../app/promo_redemptions.js';
 import { execute } from '../idempotency.js';
 import type { RegisterRoute } from './index.js';
 import { codeEndpointError, codeErrors, redeemBody, redemption } from './promo_schema.js';
@@ -33,10 +33,16 @@ const register: RegisterRoute = (app, deps) => {
           reply.code(201);
           return body;
         }
-        return await execute(deps, req, reply, async (tx) => ({
-          status: 201,
-          body: await redeemCode(deps, tx, req.workspaceId, req.body, ip),
-        }));
+        return await execute(
+          deps,
+          req,
+          reply,
+          async (tx) => ({ status: 201, body: await redeemCode(deps, tx, req.workspaceId, req.body, ip) }),
+          // A limit reached by a concurrent redemption surfaces when the transaction commits: stored
+          // under the key as the code_exhausted it is, so a retry answers the same.
+          // (A guessing block is not stored: the same request is welcome once its window is over.)
+          (err) => redemptionLimitError(err) ?? err,
+        );
       } catch (caught) {
         // A limit reached by a concurrent redemption surfaces when the transaction commits.
         const err = codeEndpointError(reply, caught);
