@@ -8,7 +8,7 @@ import {
   ipNetwork,
 } from '../core/promo/guessing.js';
 import { type Periodic, startPeriodic } from './periodic.js';
-import type { Deps } from './ports.js';
+import type { Deps, Sql } from './ports.js';
 
 /**
  * Counters of failed validate/redeem attempts, kept in the database so every server process shares
@@ -54,34 +54,52 @@ export class GuessingBlockedError extends Error {
   }
 }
 
-/** Throws GuessingBlockedError, with the seconds to wait, when either counter is over its limit. */
-export function assertNotBlocked(facts: FailureFacts, now: Date): void {
+/** The refusal, with the seconds to wait, when either counter is at its limit; else undefined. */
+export function blockedError(facts: FailureFacts, now: Date): GuessingBlockedError | undefined {
   for (const scope of ['customer', 'ip'] as const satisfies FailureScope[]) {
     const limit = FAILURE_LIMITS[scope];
     const wait_ms = blockedFor(facts[scope], limit, now);
     if (wait_ms === undefined) continue;
     const retryAfter = Math.max(1, Math.ceil(wait_ms / 1000));
-    throw new GuessingBlockedError(
+    return new GuessingBlockedError(
       `too many failed code attempts for this ${scope === 'ip' ? 'client IP' : 'customer'}: at most ${limit.failures} per ${limit.window_ms / 60_000} minutes; retry after ${retryAfter} s`,
       retryAfter,
     );
   }
+  return undefined;
+}
+
+/** Throws GuessingBlockedError, with the seconds to wait, when either counter is at its limit. */
+export function assertNotBlocked(facts: FailureFacts, now: Date): void {
+  const blocked = blockedError(facts, now);
+  if (blocked) throw blocked;
+}
+
+interface CounterRow {
+  scope: FailureScope;
+  failures: number;
+  window_started_at: Date;
 }
 
 /**
- * Counts one failed attempt against the customer (when it exists) and the client IP, in one statement.
- * Runs after the request's transaction has rolled back, on its own, so the count survives the
- * rollback. Each counter starts a new window when its previous one is over.
+ * Counts one failed attempt against the customer (when it exists) and the client IP, in one statement,
+ * and answers whether the attempt was within the limits. Concurrent attempts read the counts before
+ * any of them is counted, so they all pass the check made with their facts; this one is made by the
+ * count itself: an attempt that finds a counter already at its limit gets the refusal returned here
+ * (answered 429 in place of its failure). Each counter starts a new window when its previous one is
+ * over. Run after a redemption's transaction has rolled back, on its own, so the count survives the
+ * rollback; or in the transaction that stores a validation's answer, so a refusal stores nothing.
  */
 export async function recordFailure(
   deps: Deps,
+  sql: Sql,
   workspaceId: string,
   customerRef: string,
   ip: string | undefined,
-): Promise<void> {
+): Promise<GuessingBlockedError | undefined> {
   const now = deps.clock.now();
   const windowStart = (scope: FailureScope) => new Date(now.getTime() - FAILURE_LIMITS[scope].window_ms);
-  await deps.db.query(
+  const rows = await sql.query<CounterRow>(
     `insert into promotion_failures as f (workspace_id, scope, subject, failures, window_started_at)
      (select $1, 'customer', c.id, 1, $3::timestamptz from customers c
        where c.workspace_id = $1 and (c.id = $2 or c.external_id = $2) order by (c.id = $2) desc limit 1)
@@ -91,8 +109,52 @@ export async function recordFailure(
        failures = case when f.window_started_at <= (case f.scope when 'customer' then $5 else $6 end)::timestamptz
          then 1 else f.failures + 1 end,
        window_started_at = case when f.window_started_at <= (case f.scope when 'customer' then $5 else $6 end)::timestamptz
-         then excluded.window_started_at else f.window_started_at end`,
+         then excluded.window_started_at else f.window_started_at end
+     returning f.scope, f.failures, f.window_started_at`,
     [workspaceId, customerRef, now, ip ? ipSubject(ip) : null, windowStart('customer'), windowStart('ip')],
+  );
+  // The counts as this attempt found them, before its own failure.
+  const found: FailureFacts = { customer: null, ip: null };
+  for (const r of rows) found[r.scope] = { failures: r.failures - 1, window_started_at: r.window_started_at };
+  return blockedError(found, now);
+}
+
+/**
+ * The guessing counters as they are now, for a success about to be answered: the facts it was decided
+ * on were read before the failures of concurrent attempts were counted.
+ */
+export async function currentBlock(
+  deps: Deps,
+  sql: Sql,
+  workspaceId: string,
+  customerId: string,
+  ipSubjectDigest: string | null,
+): Promise<GuessingBlockedError | undefined> {
+  const rows = await sql.query<CounterRow>(
+    `select scope, failures, window_started_at from promotion_failures
+     where workspace_id = $1 and ((scope = 'customer' and subject = $2) or (scope = 'ip' and subject = $3))`,
+    [workspaceId, customerId, ipSubjectDigest],
+  );
+  const facts: FailureFacts = { customer: null, ip: null };
+  for (const r of rows) facts[r.scope] = { failures: r.failures, window_started_at: r.window_started_at };
+  return blockedError(facts, deps.clock.now());
+}
+
+/**
+ * The refusal for a write that promo_assert_guessing refused (SQLSTATE PRX06, whose detail is the
+ * counter's scope and its window's start in epoch milliseconds), or undefined for any other failure.
+ */
+export function guessingWriteError(err: unknown, now: Date): GuessingBlockedError | undefined {
+  const e = err as { code?: unknown; detail?: unknown } | null;
+  if (e?.code !== 'PRX06') return undefined;
+  const [scope, started] = String(e.detail).split(' ');
+  const facts: FailureFacts = { customer: null, ip: null };
+  if (scope === 'customer' || scope === 'ip') {
+    facts[scope] = { failures: FAILURE_LIMITS[scope].failures, window_started_at: new Date(Number(started)) };
+  }
+  // The window may have ended since the statement ran: a second's wait then.
+  return (
+    blockedError(facts, now) ?? new GuessingBlockedError('too many failed code attempts; retry after 1 s', 1)
   );
 }
 

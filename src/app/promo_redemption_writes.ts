@@ -1,3 +1,4 @@
+import { FAILURE_LIMITS, type FailureScope } from '../core/promo/guessing.js';
 import { Grouping } from './grouping.js';
 import type { Deps, Sql } from './ports.js';
 
@@ -34,6 +35,8 @@ export interface RedemptionWrite {
   redeemed_at: Date;
   /** Whether the customer has a failure count that this success ends. */
   clear_failures: boolean;
+  /** The client IP's digest its guessing count is kept under, if the request came with one. */
+  ip_subject: string | null;
 }
 
 /** What else commits with a redemption, e.g. its webhook; run in the write's transaction. */
@@ -42,10 +45,29 @@ export type WithWrite = (tx: Sql) => Promise<unknown>;
 /** Redemptions written in one statement at most; more wait for the next one. */
 export const MAX_GROUP = 64;
 
+/**
+ * The guessing limits, checked in the statement that writes (promo_assert_guessing): the facts a
+ * redemption was decided on were read before the failures of concurrent attempts were counted, so a
+ * redemption whose customer or client IP is past its limit by now is refused (SQLSTATE PRX06).
+ */
+function guessingArgs(writes: readonly RedemptionWrite[]) {
+  const now = writes[0]!.redeemed_at;
+  const since = (scope: FailureScope) => new Date(now.getTime() - FAILURE_LIMITS[scope].window_ms);
+  return [
+    writes.map((w) => w.customer_id),
+    writes.flatMap((w) => (w.ip_subject === null ? [] : [w.ip_subject])),
+    FAILURE_LIMITS.customer.failures,
+    since('customer'),
+    FAILURE_LIMITS.ip.failures,
+    since('ip'),
+  ];
+}
+
 /** Writes one redemption in the caller's transaction (or, given the store, as a transaction of its own). */
 export async function takeRedemption(sql: Sql, w: RedemptionWrite): Promise<void> {
   await sql.query(
-    'select promo_redeem($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)',
+    `select promo_assert_guessing($1, $17, $18, $19, $20, $21, $22),
+       promo_redeem($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
       w.workspace_id,
       w.promotion_id,
@@ -63,6 +85,7 @@ export async function takeRedemption(sql: Sql, w: RedemptionWrite): Promise<void
       JSON.stringify(w.metadata),
       w.redeemed_at,
       w.clear_failures,
+      ...guessingArgs([w]),
     ],
   );
 }
@@ -107,14 +130,16 @@ async function writeGroup(group: Write[]): Promise<void[]> {
       compare(a.write.promotion_id, b.write.promotion_id) ||
       compare(a.write.promotion_code_id, b.write.promotion_code_id),
   );
-  const writes = JSON.stringify(sorted.map((w) => w.write));
+  const writes = sorted.map((w) => w.write);
+  const statement = `select promo_assert_guessing($2, $3, $4, $5, $6, $7, $8), promo_redeem_many($1::jsonb)`;
+  const params = [JSON.stringify(writes), writes[0]!.workspace_id, ...guessingArgs(writes)];
   if (sorted.some((w) => w.withWrite)) {
     await deps.db.transaction(async (tx) => {
-      await tx.query('select promo_redeem_many($1::jsonb)', [writes]);
+      await tx.query(statement, params);
       for (const w of sorted) await w.withWrite?.(tx);
     });
   } else {
-    await deps.db.query('select promo_redeem_many($1::jsonb)', [writes]);
+    await deps.db.query(statement, params);
   }
   return group.map(() => undefined);
 }

@@ -11,7 +11,7 @@ import {
 import { requireCustomer } from './customers.js';
 import { emitWebhookEvent, subscribes } from './outbox_webhooks.js';
 import type { Deps, Sql } from './ports.js';
-import { assertNotBlocked, ipSubject } from './promo_failures.js';
+import { assertNotBlocked, currentBlock, guessingWriteError, ipSubject } from './promo_failures.js';
 import { type FactsRow, readFacts } from './promo_facts.js';
 import { type RedemptionWrite, takeRedemption, writeRedemption } from './promo_redemption_writes.js';
 import { termsOf } from './promo_promotions.js';
@@ -87,7 +87,7 @@ interface Found {
   code: string;
 }
 
-type Evaluation = { facts: FactsRow; customerId: string; slotKey: string } & (
+type Evaluation = { facts: FactsRow; customerId: string; slotKey: string; ipSubject: string | null } & (
   { ok: false; decision: Rejected } | { ok: true; decision: Accepted; found: Found }
 );
 
@@ -105,11 +105,12 @@ async function evaluate(
   const normal = normalizeCode(input.code);
   // A malformed code is looked up as "no code" so it is answered exactly like an unknown one.
   const code = normal.ok ? normal.code : null;
+  const ipDigest = ip ? ipSubject(ip) : null;
   const facts = await readFacts(deps.db, tx, workspaceId, {
     customer: input.customer,
     code,
     subscription: input.subscription ?? null,
-    ipSubject: ip ? ipSubject(ip) : null,
+    ipSubject: ipDigest,
   });
   if (!facts.cust_id) {
     throw new PerksError('resource_not_found', `no customer '${input.customer}'`, 'customer');
@@ -171,7 +172,12 @@ async function evaluate(
     paid_through: facts.paid_through,
   });
   // A subscription named by its Perks id takes the same slot as by the caller's id (facts.sub_ref).
-  const base = { facts, customerId: facts.cust_id, slotKey: slotKey(facts.sub_ref, facts.cust_id) };
+  const base = {
+    facts,
+    customerId: facts.cust_id,
+    slotKey: slotKey(facts.sub_ref, facts.cust_id),
+    ipSubject: ipDigest,
+  };
   if (!decision.ok) return { ...base, ok: false, decision };
   // decideRedemption answers code_invalid when the code or its promotion is missing.
   if (!found) throw new Error('an accepted redemption always names an existing code');
@@ -208,7 +214,8 @@ export interface ValidationView {
 
 /**
  * The dry run: the same checks as a redemption, and nothing written. One statement, in the caller's
- * transaction (an idempotent request's) when given one, else grouped with the workspace's other reads.
+ * transaction (an idempotent request's) when given one, else grouped with the workspace's other reads;
+ * a valid code takes a second, reading the guessing counters as they are by then.
  */
 export async function validateCode(
   deps: Deps,
@@ -231,6 +238,10 @@ export async function validateCode(
       error: { ...details, code: reason, message, param: REJECTION_PARAM[reason] },
     };
   }
+  // The facts were read before concurrent attempts counted their failures: a burst of guesses must
+  // not tell which one is valid once the limit is reached (a redemption checks this as it writes).
+  const blocked = await currentBlock(deps, tx ?? deps.db, workspaceId, ev.customerId, ev.ipSubject);
+  if (blocked) throw blocked;
   return {
     object: 'promotion_code_validation',
     valid: true,
@@ -320,6 +331,7 @@ async function redeem(
     metadata: row.metadata,
     redeemed_at: row.redeemed_at,
     clear_failures: facts.cust_failures !== null,
+    ip_subject: ev.ipSubject,
   };
   // When no endpoint subscribes there is nothing to emit, and without a caller's transaction the
   // write is a statement of its own. Read with the facts, the endpoints are as current as the ones
@@ -333,7 +345,7 @@ async function redeem(
       if (listening) await tell(tx);
     }
   } catch (err) {
-    throw redemptionLimitError(err) ?? err;
+    throw redemptionLimitError(err) ?? guessingWriteError(err, deps.clock.now()) ?? err;
   }
   return view;
 }

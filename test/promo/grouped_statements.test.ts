@@ -28,8 +28,8 @@ let beforeNextGroupWrite: (() => Promise<unknown>) | undefined;
 function counting(db: Db) {
   const counts = { one: 0, many: 0, facts: 0, groupedFacts: 0 };
   const count = (text: string) => {
-    if (text.startsWith('select promo_redeem(')) counts.one++;
-    if (text.startsWith('select promo_redeem_many(')) counts.many++;
+    if (text.includes(' promo_redeem(')) counts.one++;
+    if (text.includes(' promo_redeem_many(')) counts.many++;
     if (text.startsWith('select * from promo_redemption_facts_many(')) counts.facts++;
   };
   const wrap = (sql: Sql): Sql => ({
@@ -40,7 +40,7 @@ function counting(db: Db) {
         if (customers.length > 1) counts.groupedFacts++;
         if (customers.some((c) => poisoned.has(c))) return Promise.reject(new Error('poisoned read'));
       }
-      const hook = text.startsWith('select promo_redeem_many(') ? beforeNextGroupWrite : undefined;
+      const hook = text.includes(' promo_redeem_many(') ? beforeNextGroupWrite : undefined;
       if (hook) {
         beforeNextGroupWrite = undefined;
         return hook().then(() => sql.query(text, params));
@@ -232,6 +232,7 @@ for (const store of storeCases()) {
             metadata: {},
             redeemed_at: deps.clock.now(),
             clear_failures: false,
+            ip_subject: null,
           });
         };
         const before = counts.many;

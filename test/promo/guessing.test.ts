@@ -85,6 +85,38 @@ for (const store of storeCases()) {
       assert.equal(rows.length, 0, 'a successful redemption clears the consecutive failures');
     });
 
+    it('answers at most 100 failures to a burst of concurrent guesses; the rest get 429, stored under no key', async () => {
+      const { key } = await h.newWorkspace('guess-burst');
+      await h.request('POST', '/v1/customers', { key, body: { external_id: 'burster' } });
+      const limit = FAILURE_LIMITS.customer.failures;
+      // Every attempt from its own IP, so only the customer's limit applies; a third carry a key.
+      const attempt = (i: number) =>
+        h.request('POST', i % 2 === 0 ? '/v1/promotion_codes/redeem' : '/v1/promotion_codes/validate', {
+          key,
+          ...(i % 3 === 0 ? { headers: { 'idempotency-key': `burst-${i}` } } : {}),
+          body: { code: `BURST${i}`, customer: 'burster', client_ip: `10.1.${i >> 8}.${i & 255}` },
+        });
+      const replies = await Promise.all(Array.from({ length: 250 }, (_, i) => attempt(i)));
+      const failed = replies.filter(
+        (r) => r.status === 404 || (r.status === 200 && r.body.error.code === 'code_invalid'),
+      );
+      const blocked = replies.filter((r) => r.status === 429);
+      assert.equal(failed.length, limit);
+      assert.equal(blocked.length, 250 - limit);
+      for (const r of blocked) assert.equal(r.body.error.code, 'rate_limited');
+      // A keyed attempt refused with 429 stored nothing: retried, it is refused again, not replayed.
+      for (const [i, r] of replies.entries()) {
+        if (i % 3 !== 0) continue;
+        const again = await attempt(i);
+        assert.equal(again.status, r.status === 429 ? 429 : r.status, `burst-${i}`);
+        assert.equal(
+          again.headers['idempotent-replayed'],
+          r.status === 429 ? undefined : 'true',
+          `burst-${i}`,
+        );
+      }
+    });
+
     it('blocks a client IP at 1,000 failures in an hour, whichever customers it tries', async () => {
       const { key, workspaceId } = await h.newWorkspace('guess-ip');
       const customers = await seedCustomers(h, 'ipguess', 20, workspaceId);

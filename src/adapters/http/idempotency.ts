@@ -137,7 +137,7 @@ export async function execute<T>(
   req: FastifyRequest,
   reply: FastifyReply,
   fn: (tx: Sql) => Promise<Result<T>>,
-  typed: (err: unknown) => unknown = (err) => err,
+  typed: (err: unknown) => unknown | Promise<unknown> = (err) => err,
 ): Promise<T> {
   const claimed = req.idempotency;
   const ws = req.workspaceId;
@@ -150,7 +150,7 @@ export async function execute<T>(
     reply.code(result.status);
     return result.body;
   } catch (caught) {
-    const err = typed(caught);
+    const err = await typed(caught);
     if (claimed) {
       if (isPerksError(err)) {
         const { status, body } = envelope(err, req.id);

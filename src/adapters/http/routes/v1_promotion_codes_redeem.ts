@@ -25,31 +25,35 @@ const register: RegisterRoute = (app, deps) => {
     },
     async (req, reply) => {
       const ip = req.body.client_ip ?? req.ip;
+      // The typed answer for a failure. A limit reached by a concurrent redemption surfaces as a
+      // database error (at commit for the code's and the promotion's). A refusal counts against the
+      // guessing limits, once its transaction has rolled back; past them it is answered 429 instead.
+      const answer = async (caught: unknown) => {
+        const err = redemptionLimitError(caught) ?? caught;
+        if (!isPerksError(err) || !isRejection(err.code)) return err;
+        return (await recordFailure(deps, deps.db, req.workspaceId, req.body.customer, ip)) ?? err;
+      };
       try {
         // Without an Idempotency-Key there is no response to store with the effects, so the
         // redemption needs no transaction of the request's: it reads, then writes in one statement.
         if (!req.idempotency) {
-          const body = await redeemCodeStandalone(deps, req.workspaceId, req.body, ip);
+          const body = await redeemCodeStandalone(deps, req.workspaceId, req.body, ip).catch(async (err) => {
+            throw await answer(err);
+          });
           reply.code(201);
           return body;
         }
+        // A typed answer is stored under the key, so a retry answers the same; a guessing refusal is
+        // not (the same request is welcome once its window is over).
         return await execute(
           deps,
           req,
           reply,
           async (tx) => ({ status: 201, body: await redeemCode(deps, tx, req.workspaceId, req.body, ip) }),
-          // A limit reached by a concurrent redemption surfaces when the transaction commits: stored
-          // under the key as the code_exhausted it is, so a retry answers the same.
-          // (A guessing block is not stored: the same request is welcome once its window is over.)
-          (err) => redemptionLimitError(err) ?? err,
+          answer,
         );
-      } catch (caught) {
-        // A limit reached by a concurrent redemption surfaces when the transaction commits.
-        const err = codeEndpointError(reply, caught);
-        if (isPerksError(err) && isRejection(err.code)) {
-          await recordFailure(deps, req.workspaceId, req.body.customer, ip);
-        }
-        throw err;
+      } catch (err) {
+        throw codeEndpointError(reply, err);
       }
     },
   );

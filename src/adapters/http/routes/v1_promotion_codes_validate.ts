@@ -1,5 +1,6 @@
 import { recordFailure } from '../../../app/promo_failures.js';
-import { validateCode } from '../../../app/promo_redemptions.js';
+import type { Sql } from '../../../app/ports.js';
+import { validateCode, type ValidationView } from '../../../app/promo_redemptions.js';
 import { execute } from '../idempotency.js';
 import type { RegisterRoute } from './index.js';
 import { codeEndpointError, codeErrors, redeemInput, validation } from './promo_schema.js';
@@ -21,16 +22,24 @@ const register: RegisterRoute = (app, deps) => {
     },
     async (req, reply) => {
       const ip = req.body.client_ip ?? req.ip;
-      try {
-        // A dry run is one statement: only an Idempotency-Key needs a transaction to store its answer in.
-        const result = req.idempotency
-          ? await execute(deps, req, reply, async (tx) => ({
-              status: 200,
-              body: await validateCode(deps, tx, req.workspaceId, req.body, ip),
-            }))
-          : await validateCode(deps, undefined, req.workspaceId, req.body, ip);
-        if (!result.valid) await recordFailure(deps, req.workspaceId, req.body.customer, ip);
+      // A failed check counts against the guessing limits; past them it is answered 429 instead.
+      const counted = async (sql: Sql, result: ValidationView) => {
+        if (!result.valid) {
+          const blocked = await recordFailure(deps, sql, req.workspaceId, req.body.customer, ip);
+          if (blocked) throw blocked;
+        }
         return result;
+      };
+      try {
+        // A dry run is one statement: only an Idempotency-Key needs a transaction to store its answer
+        // in, and the failure is counted in it, so an attempt past the limits stores nothing.
+        if (req.idempotency) {
+          return await execute(deps, req, reply, async (tx) => ({
+            status: 200,
+            body: await counted(tx, await validateCode(deps, tx, req.workspaceId, req.body, ip)),
+          }));
+        }
+        return await counted(deps.db, await validateCode(deps, undefined, req.workspaceId, req.body, ip));
       } catch (err) {
         throw codeEndpointError(reply, err);
       }
