@@ -22,8 +22,8 @@ let afterNextFacts: (() => Promise<unknown>) | undefined;
 function hooked(db: Db): Db {
   return {
     kind: db.kind,
-    async query(text, params) {
-      const rows = await db.query(text, params);
+    async query<T extends object>(text: string, params?: readonly unknown[]) {
+      const rows = await db.query<T>(text, params);
       const hook = text.includes('promo_redemption_facts_many(') ? afterNextFacts : undefined;
       if (hook) {
         afterNextFacts = undefined;

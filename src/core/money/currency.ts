@@ -25,3 +25,17 @@ export function minorUnitDigits(code: string): number {
 
 /** The largest amount in minor units any single API value may carry; sums stay exact in a double. */
 export const MAX_AMOUNT_MINOR = 1_000_000_000_000;
+
+/**
+ * An amount in minor units as people read it, exactly (no floating point, no locale): `300, 'usd'`
+ * -> `3.00 USD`, `500, 'jpy'` -> `500 JPY`. For text a person reads (invoice lines, messages); the
+ * API's amounts stay integers in minor units.
+ */
+export function formatMoney(amountMinor: number, currency: string): string {
+  const digits = minorUnitDigits(currency);
+  const sign = amountMinor < 0 ? '-' : '';
+  const units = String(Math.abs(amountMinor)).padStart(digits + 1, '0');
+  const whole = units.slice(0, units.length - digits);
+  const fraction = digits === 0 ? '' : `.${units.slice(units.length - digits)}`;
+  return `${sign}${whole}${fraction} ${currency.toUpperCase()}`;
+}

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   type DiscountTerms,
+  describeTerms,
   discountOn,
   formatPercent,
   periodsFor,
@@ -132,6 +133,13 @@ describe('planInvoiceDiscounts', () => {
     );
     assert.deepEqual(r(3), [], 'a used-up schedule gives nothing');
     assert.match(r(1)[0]!.description, /R: 10% off \(invoice 2 of 3\)/);
+  });
+
+  it('describes amounts as people read them, not in minor units', () => {
+    assert.equal(describeTerms(fixed(300)), '3.00 USD off');
+    assert.equal(describeTerms(fixed(500, 'jpy')), '500 JPY off');
+    assert.equal(describeTerms(percent(2000, 5000)), '20% off (at most 50.00 USD)');
+    assert.equal(describeTerms(percent(1250)), '12.5% off');
   });
 
   it('forever never completes', () => {

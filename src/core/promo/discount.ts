@@ -1,3 +1,4 @@
+import { formatMoney } from '../money/currency.js';
 import { applyBasisPoints } from '../money/rounding.js';
 
 /**
@@ -51,10 +52,14 @@ export function formatPercent(bps: number): string {
   return `${whole}.${String(fraction).padStart(2, '0').replace(/0$/, '')}%`;
 }
 
+/** `3.00 USD off`, `20% off (at most 50.00 USD)`: the text of an invoice's discount line. */
 export function describeTerms(terms: DiscountTerms): string {
-  if (terms.amount_off !== null) return `${terms.amount_off} ${terms.currency} off`;
+  // A fixed amount and a cap always come with their currency (the API refuses them without).
+  if (terms.amount_off !== null) return `${formatMoney(terms.amount_off, terms.currency!)} off`;
   const cap =
-    terms.max_discount_amount !== null ? ` (at most ${terms.max_discount_amount} ${terms.currency})` : '';
+    terms.max_discount_amount !== null
+      ? ` (at most ${formatMoney(terms.max_discount_amount, terms.currency!)})`
+      : '';
   return `${formatPercent(terms.percent_off_bps ?? 0)} off${cap}`;
 }
 

@@ -249,6 +249,16 @@ describe('decideRedemption', () => {
       'minimum_not_met',
     ],
   ];
+  it('states a minimum in the currency, not in minor units', () => {
+    const d = decideRedemption(
+      promotion({ minimum_amount: 5000, currency: 'usd' }),
+      code(),
+      facts({ amount: 4999, currency: 'usd' }),
+    );
+    assert.equal(d.ok, false);
+    if (!d.ok) assert.equal(d.message, "the amount 49.99 USD is below this promotion's minimum of 50.00 USD");
+  });
+
   for (const [label, p, c, f, reason] of rejected) {
     it(`rejects ${label} with ${reason}`, () => {
       const d = decideRedemption(p, c, f);

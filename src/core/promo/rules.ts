@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors.js';
+import { formatMoney } from '../money/currency.js';
 import { type DiscountTerms, discountOn, type Duration, periodsFor } from './discount.js';
 import { GENERATE_MAX_COUNT } from './generate.js';
 import { isWithin } from './time.js';
@@ -345,14 +346,14 @@ export function decideRedemption(
     if (f.amount === null) {
       return reject(
         'minimum_not_met',
-        `this promotion needs an amount of at least ${promotion.minimum_amount} ${promotion.currency}; send amount or a subscription with a known amount`,
+        `this promotion needs an amount of at least ${formatMoney(promotion.minimum_amount, promotion.currency!)}; send amount or a subscription with a known amount`,
         { minimum_amount: promotion.minimum_amount },
       );
     }
     if (f.amount < promotion.minimum_amount) {
       return reject(
         'minimum_not_met',
-        `the amount ${f.amount} is below this promotion's minimum of ${promotion.minimum_amount} ${promotion.currency}`,
+        `the amount ${formatMoney(f.amount, promotion.currency!)} is below this promotion's minimum of ${formatMoney(promotion.minimum_amount, promotion.currency!)}`,
         { minimum_amount: promotion.minimum_amount },
       );
     }
