@@ -210,13 +210,30 @@ describe('dashboard: customers, promotions and integrations', { skip }, () => {
     await page.getByLabel('Name').fill('Spring launch');
     await page.getByLabel('Percent off').fill('150');
     await page.getByRole('button', { name: 'Create promotion' }).click();
+    // Checked in the form, in percent as typed, not in the API's basis points.
     const percentError = page.locator('[data-field="percent_off_bps"] .field-error');
     await percentError.waitFor();
-    assert.match(await percentError.innerText(), /10000 basis points/);
+    assert.equal(await percentError.innerText(), 'must be at most 100%');
     await screenshot(page, 'dashboard-promotion-form-error');
+    // An expiry day before the start day is named by the dates typed, not as an instant in UTC.
+    await page.getByLabel('Percent off').fill('20');
+    await page.getByLabel('Starts').fill('2027-02-01');
+    await page.getByLabel('Expires').fill('2027-01-01');
+    await page.getByLabel('Time zone').fill('Europe/Berlin');
+    await page.getByRole('button', { name: 'Create promotion' }).click();
+    const expiresError = page.locator('[data-field="expires_at"] .field-error');
+    await expiresError.waitFor();
+    assert.equal(await expiresError.innerText(), 'must be on or after the start date (2027-02-01)');
+    assert.equal(await percentError.count(), 0);
+    // What only the API can tell is still shown beside its field.
+    await page.getByLabel('Starts').fill('');
+    await page.getByLabel('Expires').fill('');
+    await page.getByLabel('Time zone').fill('Europe/Atlantis');
+    await page.getByRole('button', { name: 'Create promotion' }).click();
+    await page.locator('[data-field="time_zone"] .field-error').waitFor();
     assert.equal((await ok('GET', '/v1/promotions')).data.length, 0, 'a refused form writes nothing');
 
-    await page.getByLabel('Percent off').fill('20');
+    await page.getByLabel('Time zone').fill('UTC');
     await page.getByLabel('Duration').selectOption('repeating');
     await page.getByLabel('Billing periods').fill('3');
     await page.getByLabel('Max redemptions').fill('5000');
@@ -241,6 +258,21 @@ describe('dashboard: customers, promotions and integrations', { skip }, () => {
     assert.equal(codes.data.length, 100);
     assert.match(codes.data[0].code, /^SPRING[A-Z2-9]{12}$/);
 
+    // Every column of the batches, one with the longest prefix (20 characters) among them, is
+    // readable in a 1280 px window.
+    await ok('POST', `/v1/promotions/${promotion.id}/codes/generate`, {
+      count: 10,
+      prefix: 'SPRING-EARLY-BIRD-VIP-26',
+    });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.reload();
+    const batches = page.locator('section[aria-labelledby="batches-title"] .table-wrap');
+    await batches.locator('tbody tr', { hasText: 'SPRINGEARLYBIRDVIP26' }).waitFor();
+    const fit = await batches.evaluate((wrap) => ({ table: wrap.scrollWidth, wrap: wrap.clientWidth }));
+    assert.ok(fit.table <= fit.wrap, `the batches table is ${fit.table} px wide in ${fit.wrap} px`);
+    await screenshot(page, 'dashboard-promotion-batches-1280');
+    await page.setViewportSize({ width: 1360, height: 900 });
+
     // A code is redeemed through the API; the operator voids the redemption on the page.
     const code = codes.data[0].code as string;
     const redemption = await ok('POST', '/v1/promotion_codes/redeem', { code, customer: 'acme_team' });
@@ -255,6 +287,10 @@ describe('dashboard: customers, promotions and integrations', { skip }, () => {
     const redRow = page.locator(`[data-redemption-status="${redemption.id}"]`);
     await redRow.waitFor();
     assert.match(await redRow.innerText(), /active/);
+    // The customer is shown by the external id the product knows it by, as on the referral pages.
+    const redemptions = page.locator('section[aria-labelledby="redemptions-title"]');
+    await redemptions.locator('tbody tr').getByRole('link', { name: 'acme_team' }).waitFor();
+    assert.doesNotMatch(await redemptions.locator('tbody').innerText(), /cus_/);
     await page.getByTestId('promotion-redeemed').filter({ hasText: '1 / 5,000' }).waitFor();
     assert.match(await page.getByTestId('promotion-valid').innerText(), /from creation\s+no end/);
     await screenshot(page, 'dashboard-promotion');
@@ -284,6 +320,50 @@ describe('dashboard: customers, promotions and integrations', { skip }, () => {
     const row = page.locator('tr', { hasText: 'New York year end' });
     await row.waitFor();
     assert.match(await row.innerText(), /2026-12-01 00:00 → 2027-01-01 00:00 America\/New_York/);
+  });
+
+  test('an expired promotion and one not yet active say so in the list and on their page', async () => {
+    // Dates far from today, so that the states hold whenever the test runs.
+    const expired = await ok('POST', '/v1/promotions', {
+      name: 'Autumn 2020',
+      percent_off_bps: 1500,
+      expires_at: '2020-08-31',
+      time_zone: 'America/New_York',
+    });
+    const later = await ok('POST', '/v1/promotions', {
+      name: 'Spring 2099',
+      percent_off_bps: 1000,
+      starts_at: '2099-03-01',
+      time_zone: 'Europe/Berlin',
+    });
+    await ok('POST', '/v1/promotions', {
+      name: 'Open until 2099',
+      percent_off_bps: 500,
+      starts_at: '2020-01-01',
+      expires_at: '2099-12-31',
+    });
+    await go('/promotions');
+    const expiredRow = page.locator('tr', { hasText: 'Autumn 2020' });
+    await expiredRow.waitFor();
+    // Without a start the list says "from creation", as the promotion's page does.
+    assert.match(
+      await expiredRow.innerText(),
+      /from creation → 2020-09-01 00:00 America\/New_York\s+expired/,
+    );
+    const laterRow = page.locator('tr', { hasText: 'Spring 2099' });
+    assert.match(await laterRow.innerText(), /2099-03-01 00:00 → no end Europe\/Berlin\s+not yet active/);
+    const openRow = page.locator('tr', { hasText: 'Open until 2099' });
+    assert.equal(await openRow.locator('[data-promotion-state]').count(), 0, 'an open window has no badge');
+    await screenshot(page, 'dashboard-promotions');
+
+    await go(`/promotions/${expired.id}`);
+    await page.locator('[data-promotion-state="expired"]').waitFor();
+    assert.match(
+      await page.getByTestId('promotion-valid').innerText(),
+      /from creation\s+until 2020-09-01 00:00/,
+    );
+    await go(`/promotions/${later.id}`);
+    await page.locator('[data-promotion-state="not yet active"]').waitFor();
   });
 
   test('a webhook endpoint is made in the page, its secret shown once; its deliveries arrive and replay', async () => {

@@ -4,6 +4,7 @@ import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, type Page } from '../../api';
 import { Field, FormError, formatTime, Notice, PagedTable } from '../../components/ui';
 import { fieldError } from '../customers/input';
+import { shortBatchId } from './format';
 import type { CodeBatch } from './types';
 
 const POLL_MS = 500;
@@ -194,10 +195,20 @@ export function Batches({ promotion, version }: { promotion: string; version: nu
         empty="No batches yet."
         columns={[
           { header: 'Started', className: 'nowrap', cell: (b) => formatTime(b.created_at) },
-          { header: 'Batch', cell: (b) => <span className="mono small">{b.id}</span> },
+          // Short ids and a prefix that may wrap keep the table within a 1280 px window.
+          {
+            header: 'Batch',
+            className: 'nowrap',
+            cell: (b) => (
+              <span className="mono small" title={b.id}>
+                {shortBatchId(b.id)}
+              </span>
+            ),
+          },
           {
             header: 'Prefix',
-            cell: (b) => (b.prefix ? <code>{b.prefix}</code> : <span className="muted">—</span>),
+            cell: (b) =>
+              b.prefix ? <code className="wrap-anywhere">{b.prefix}</code> : <span className="muted">—</span>,
           },
           {
             header: 'Codes',

@@ -15,8 +15,10 @@ import {
 import { linkProps } from '../../router';
 import { StatusBadge } from '../customers/Payouts';
 import { fieldError } from '../customers/input';
-import { discountText, durationText, money, usageText } from './format';
+import { CustomerLink } from '../referrals/shared';
+import { discountText, durationText, money, shortBatchId, usageText } from './format';
 import { Batches, GenerateCodes } from './GenerateCodes';
+import { WindowBadge } from './PromotionList';
 import type { Promotion, PromotionCode, Redemption } from './types';
 
 export function PromotionDetail({ id }: { id: string }) {
@@ -51,7 +53,9 @@ export function PromotionDetail({ id }: { id: string }) {
               <div className="muted small">at most {p.max_per_customer} per customer</div>
             </div>
             <div className="stat">
-              <div className="label">Valid</div>
+              <div className="label">
+                Valid <WindowBadge promotion={p} now={Date.now()} />
+              </div>
               {/* In the promotion's own zone, where a date given without a time was read. */}
               <div className="small-value" data-testid="promotion-valid">
                 {p.starts_at ? `from ${formatTimeIn(p.starts_at, p.time_zone)}` : 'from creation'}
@@ -223,15 +227,19 @@ function Codes({ promotion, version }: { promotion: string; version: number }) {
           {
             header: 'Only for',
             cell: (c) =>
-              c.customer_id ? (
-                <a {...linkProps(`/customers/${c.customer_id}`)} className="mono small">
-                  {c.customer_id}
-                </a>
+              c.customer_id ? <CustomerLink id={c.customer_id} /> : <span className="muted">anyone</span>,
+          },
+          {
+            header: 'Batch',
+            cell: (c) =>
+              c.batch_id ? (
+                <span className="mono small nowrap" title={c.batch_id}>
+                  {shortBatchId(c.batch_id)}
+                </span>
               ) : (
-                <span className="muted">anyone</span>
+                <span className="mono small">custom</span>
               ),
           },
-          { header: 'Batch', cell: (c) => <span className="mono small">{c.batch_id ?? 'custom'}</span> },
           { header: 'Created', cell: (c) => formatTime(c.created_at) },
         ]}
       />
@@ -292,11 +300,8 @@ function Redemptions({
           { header: 'Code', cell: (r) => <code className="code">{r.code}</code> },
           {
             header: 'Customer',
-            cell: (r) => (
-              <a {...linkProps(`/customers/${r.customer_id}`)} className="mono small">
-                {r.customer_id}
-              </a>
-            ),
+            // The redemption carries the Perks id only; the link looks the external id up once.
+            cell: (r) => <CustomerLink id={r.customer_id} />,
           },
           { header: 'Subscription', cell: (r) => r.subscription ?? <span className="muted">—</span> },
           {

@@ -1,6 +1,7 @@
 // Creating a promotion. Amounts are typed in major units and percentages in percent; both are turned
-// into the API's integers on the digits. Range and consistency checks are the API's: its typed
-// errors are shown beside the field they name.
+// into the API's integers on the digits. The checks whose API message would speak in the API's units
+// (basis points, instants in UTC) are made here first, in what the operator typed; the rest are the
+// API's, and its typed errors are shown beside the field they name.
 import { type FormEvent, useState } from 'react';
 import { api } from '../../api';
 import { Field, FormError } from '../../components/ui';
@@ -72,6 +73,8 @@ export function PromotionForm({
     if (f.kind === 'percent') {
       const r = parseMinor(f.percent, 2);
       if ('error' in r) throw fieldError('percent_off_bps', r.error.replace('positive number', 'percentage'));
+      if (r.value < 1) throw fieldError('percent_off_bps', 'must be more than 0%');
+      if (r.value > 10_000) throw fieldError('percent_off_bps', 'must be at most 100%');
       out.percent_off_bps = r.value;
       if (f.max_discount.trim()) out.max_discount_amount = money(f.max_discount, 'max_discount_amount');
     } else {
@@ -80,6 +83,9 @@ export function PromotionForm({
     if (f.currency.trim()) out.currency = f.currency.trim().toLowerCase();
     if (f.duration === 'repeating' || f.periods.trim())
       out.duration_periods = whole(f.periods, 'duration_periods');
+    // Both are read in the same zone, from the start of one day to the end of the other.
+    if (f.starts_at && f.expires_at && f.expires_at < f.starts_at)
+      throw fieldError('expires_at', `must be on or after the start date (${f.starts_at})`);
     if (f.starts_at) out.starts_at = f.starts_at;
     if (f.expires_at) out.expires_at = f.expires_at;
     if (f.time_zone.trim()) out.time_zone = f.time_zone.trim();

@@ -30,3 +30,22 @@ export function usageText(used: number, max: number | null): string {
     ? used.toLocaleString('en-US')
     : `${used.toLocaleString('en-US')} / ${max.toLocaleString('en-US')}`;
 }
+
+/**
+ * Where `now` stands against the promotion's window [starts_at, expires_at): "expired", "not yet
+ * active", or null while codes can be redeemed (as far as the dates go).
+ */
+export function windowState(
+  p: Pick<Promotion, 'starts_at' | 'expires_at'>,
+  now: number,
+): 'expired' | 'not yet active' | null {
+  if (p.expires_at !== null && Date.parse(p.expires_at) <= now) return 'expired';
+  if (p.starts_at !== null && Date.parse(p.starts_at) > now) return 'not yet active';
+  return null;
+}
+
+/** A batch id short enough for a table column: its last characters, where batch ids differ. */
+export function shortBatchId(id: string): string {
+  const cut = id.lastIndexOf('_') + 1;
+  return id.length - cut > 8 ? `${id.slice(0, cut)}…${id.slice(-6)}` : id;
+}
