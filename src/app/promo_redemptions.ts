@@ -436,7 +436,12 @@ export function redemptionView(r: RedemptionRow, applied: number) {
     stackable: r.stackable,
     periods_total: r.periods_total,
     periods_applied: applied,
-    periods_remaining: r.periods_total === null ? null : Math.max(0, r.periods_total - applied),
+    // A voided redemption discounts nothing more, whatever its schedule had left.
+    periods_remaining: r.voided_at
+      ? 0
+      : r.periods_total === null
+        ? null
+        : Math.max(0, r.periods_total - applied),
     applies_from: iso(r.applies_from),
     metadata: r.metadata,
     redeemed_at: r.redeemed_at.toISOString(),

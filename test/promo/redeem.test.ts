@@ -515,6 +515,7 @@ for (const store of storeCases()) {
       const v1 = await h.request('POST', `/v1/redemptions/${r.body.id}/void`);
       assert.equal(v1.status, 200);
       assert.equal(v1.body.status, 'voided');
+      assert.equal(v1.body.periods_remaining, 0, 'a voided redemption discounts nothing more');
       h.clock.advance(1000);
       const v2 = await h.request('POST', `/v1/redemptions/${r.body.id}/void`);
       assert.deepEqual(v2.body, v1.body, 'voiding again changes nothing');
