@@ -1,7 +1,13 @@
 import { PerksError } from '../core/errors.js';
 import type { Duration } from '../core/promo/discount.js';
 import { checkTerms, type PromotionFacts, type PromotionTerms } from '../core/promo/rules.js';
-import { type BoundaryInput, canonicalTimeZone, resolveBoundary } from '../core/promo/time.js';
+import {
+  BOUNDARY_RANGE,
+  type BoundaryInput,
+  canonicalTimeZone,
+  isInBoundaryRange,
+  resolveBoundary,
+} from '../core/promo/time.js';
 import type { Deps, Sql } from './ports.js';
 
 /** Promotions: the offer that codes give access to. Immutable once created, so redemptions never drift. */
@@ -76,6 +82,13 @@ export function boundary(
   const at = resolveBoundary(input, edge, zone);
   if (!at)
     throw new PerksError('parameter_invalid', `'${param}': that date does not exist in ${zone}`, param);
+  if (!isInBoundaryRange(at)) {
+    throw new PerksError(
+      'parameter_invalid',
+      `'${param}': ${at.toISOString()} is out of range: must be from ${BOUNDARY_RANGE.min.toISOString()} to ${BOUNDARY_RANGE.max.toISOString()}${edge === 'end' ? ' (leave expires_at out for no expiry)' : ''}`,
+      param,
+    );
+  }
   return at;
 }
 

@@ -88,5 +88,42 @@ for (const store of storeCases()) {
       h.clock.set('2026-11-01T04:00:00Z');
       assert.equal((await validate(h, { code: 'STARTSNY', customer: 'team_starts' })).body.valid, true);
     });
+
+    it('takes window boundaries from 1970 to the end of year 9999, alike on both stores; others get a 400', async () => {
+      const last = await createPromotion(h, {
+        percent_off_bps: 1000,
+        starts_at: '1970-01-01T00:00:00Z',
+        expires_at: '9999-12-31T23:59:59.999Z',
+      });
+      assert.equal(last.starts_at, '1970-01-01T00:00:00.000Z');
+      assert.equal(last.expires_at, '9999-12-31T23:59:59.999Z');
+      const read = await h.request('GET', `/v1/promotions/${last.id}`);
+      assert.equal(read.body.expires_at, '9999-12-31T23:59:59.999Z');
+      const before = await h.request('GET', '/v1/promotions?limit=100');
+      for (const [field, value, zone] of [
+        // The end of that day is the first instant of year 10000.
+        ['expires_at', '9999-12-31', 'UTC'],
+        ['expires_at', '9999-12-31T23:59:59-12:00', 'UTC'],
+        ['starts_at', '0001-01-01T00:00:00Z', 'UTC'],
+        ['starts_at', '1969-12-31', 'America/New_York'],
+      ] as const) {
+        const res = await h.request('POST', '/v1/promotions', {
+          body: { name: 'range', percent_off_bps: 1000, [field]: value, time_zone: zone },
+        });
+        assert.equal(res.status, 400, `${field} ${value}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.error.param, field);
+        assert.match(
+          res.body.error.message,
+          /must be from 1970-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z/,
+        );
+      }
+      const code = await h.request('POST', '/v1/promotion_codes', {
+        body: { promotion: last.id, code: 'FARCODE', expires_at: '9999-12-31' },
+      });
+      assert.equal(code.status, 400, JSON.stringify(code.body));
+      assert.match(code.body.error.message, /leave expires_at out for no expiry/);
+      const after = await h.request('GET', '/v1/promotions?limit=100');
+      assert.equal(after.body.data.length, before.body.data.length, 'nothing written');
+    });
   });
 }
