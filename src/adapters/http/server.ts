@@ -145,6 +145,9 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
     return { error: fromZod(result.error, httpPart === 'querystring' ? 'query' : (httpPart ?? 'body')) };
   });
   app.setSerializerCompiler(serializerCompiler);
+  // The API takes JSON bodies only: without this, Fastify's own text/plain parser would hand the
+  // route a string, refused as a wrong type instead of the wrong media type it is.
+  app.removeContentTypeParser('text/plain');
 
   app.decorateRequest('workspaceId', '');
   app.decorateRequest('idempotency', undefined);

@@ -146,6 +146,12 @@ for (const store of storeCases()) {
       });
       assert.equal(media.status, 415);
       assert.equal(media.body.error.code, 'unsupported_media_type');
+      const text = await h.request('POST', '/v1/customers', {
+        rawBody: 'hi',
+        headers: { 'content-type': 'text/plain' },
+      });
+      assert.equal(text.status, 415, JSON.stringify(text.body));
+      assert.equal(text.body.error.code, 'unsupported_media_type');
       const big = await h.request('POST', '/v1/customers', {
         rawBody: JSON.stringify({ external_id: 'big', name: 'x'.repeat(1024 * 1024) }),
       });
