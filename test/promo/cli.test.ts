@@ -101,7 +101,28 @@ describe('perks promotions (embedded store)', () => {
     assert.ok(csv.slice(1).every((row) => /^L[A-Z2-9]{12},pcode_/.test(row)));
 
     const listed = await run('promotions', 'list', '--workspace', workspace);
-    assert.match(listed.lines[0]!, new RegExp(`^${promotion.id}\\tLaunch\\t25%\\trepeating\\tredeemed 0`));
+    assert.match(
+      listed.lines[0]!,
+      new RegExp(`^${promotion.id}\\tLaunch\\t25% off\\trepeating\\tredeemed 0`),
+    );
+    // An amount is listed as money, not in minor units.
+    await run(
+      'promotions',
+      'create',
+      '--workspace',
+      workspace,
+      '--name',
+      'Fixed',
+      '--amount-off',
+      '300',
+      '--currency',
+      'usd',
+    );
+    const both = await run('promotions', 'list', '--workspace', workspace);
+    assert.ok(
+      both.lines.some((line) => /\tFixed\t3\.00 USD off\tonce\t/.test(line)),
+      both.lines.join('\n'),
+    );
   });
 
   it('refuses bad input with the same typed errors as the API, and writes nothing', async () => {
@@ -155,6 +176,10 @@ describe('perks promotions (embedded store)', () => {
     );
     await assert.rejects(
       run('promotions', 'codes', promotion, '--workspace', missing, '--output', file),
+      noWorkspace,
+    );
+    await assert.rejects(
+      run('promotions', 'resume', promotion, 'cbatch_x', '--workspace', missing, '--output', file),
       noWorkspace,
     );
     assert.equal(existsSync(file), false, 'no CSV file was written');

@@ -1,4 +1,5 @@
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import type { Db, Deps } from '../../app/ports.js';
@@ -12,6 +13,7 @@ import {
 } from '../../app/promo_promotions.js';
 import { loadConfig } from '../../config.js';
 import { PerksError } from '../../core/errors.js';
+import { describeTerms } from '../../core/promo/discount.js';
 import { makeDeps, openStore } from '../../main.js';
 import { migrate } from '../db/migrate.js';
 import { fromZod } from '../http/errors.js';
@@ -22,7 +24,7 @@ import { pageQuery } from '../http/schemas.js';
  * `perks promotions ...`: promotions and codes from the command line, on the configured store. The
  * input goes through the same schemas as the HTTP API, so the limits and the error messages are the
  * same. `generate` works its batch in this process (a running server's worker may take chunks too)
- * and shows a progress bar while it runs.
+ * and shows a progress bar while it runs; `resume` carries on a batch that was interrupted.
  */
 
 export interface CliOutput {
@@ -122,19 +124,23 @@ export function progressReporter(stream: CliOutput['progress']) {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const isOpen = (batch: BatchView) => batch.status === 'pending' || batch.status === 'running';
+
 /**
  * Works a batch to the end from this process, reporting progress after each chunk. When another
- * process holds the batch (a server's worker mid-chunk), it waits and polls instead.
+ * process holds the batch (a server's worker mid-chunk), it waits and polls instead. `stopped` is
+ * checked between chunks, so a stop never cuts one short.
  */
 async function followBatch(
   deps: Deps,
   workspaceId: string,
   batch: BatchView,
   report: ReturnType<typeof progressReporter>,
+  stopped: () => boolean,
 ): Promise<BatchView> {
   let current = batch;
   report.update(current.generated, current.total);
-  while (current.status === 'pending' || current.status === 'running') {
+  while (isOpen(current) && !stopped()) {
     const worked = await workCodeBatchOnce(deps, undefined, { workspaceId, batchId: current.id });
     if (!worked) await sleep(200);
     current = await getBatch(deps.db, workspaceId, current.promotion_id, current.id);
@@ -144,35 +150,165 @@ async function followBatch(
   return current;
 }
 
-/** Writes the codes of a promotion (or one batch) as CSV, page by page. Returns how many. */
+/** Where exported codes go: a file opened before any work (`name` is its path), or stdout. */
+interface CodeSink {
+  name: string;
+  /** False once nobody reads any more (a closed pipe), so there is no point going on. */
+  write(lines: string[]): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Node's reason without the code and path around it: "no such file or directory". */
+const reason = (err: unknown) =>
+  (err instanceof Error ? err.message : String(err)).replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '');
+
+/**
+ * Opens `file` for writing now, so a path that cannot be written (no such folder, a folder, no
+ * permission) is refused before anything is generated. A later write error (a full disk) names the
+ * file and adds `afterWriteError`: how to get the codes again.
+ */
+async function openOutput(file: string, afterWriteError = ''): Promise<CodeSink> {
+  const cannotWrite = (err: unknown, hint = '') =>
+    new PerksError('parameter_invalid', `cannot write '${file}': ${reason(err)}${hint}`, 'output');
+  const handle = await open(file, 'w').catch((err: unknown) => {
+    throw cannotWrite(err);
+  });
+  return {
+    name: file,
+    async write(lines) {
+      try {
+        await handle.write(lines.map((line) => `${line}\n`).join(''));
+        return true;
+      } catch (err) {
+        throw cannotWrite(err, afterWriteError);
+      }
+    },
+    async close() {
+      try {
+        await handle.close();
+      } catch (err) {
+        throw cannotWrite(err, afterWriteError);
+      }
+    },
+  };
+}
+
+/** Added once to stdout: its errors (EPIPE) end the export, seen as `destroyed`, not the process. */
+const stdoutClosed = () => {};
+
+/**
+ * Stdout. A reader that stops early (`perks promotions codes ... | head`) closes the pipe; the export
+ * then stops quietly, as other command-line tools do, instead of dying on an unhandled EPIPE.
+ */
+function stdoutSink(io: CliOutput): CodeSink {
+  if (!process.stdout.listeners('error').includes(stdoutClosed)) process.stdout.on('error', stdoutClosed);
+  return {
+    name: 'stdout',
+    async write(lines) {
+      if (process.stdout.destroyed) return false;
+      io.out(lines.join('\n'));
+      return true;
+    },
+    close: async () => {},
+  };
+}
+
+const CSV_HEADER = 'code,id,promotion_id,batch_id,max_redemptions,expires_at';
+
+/**
+ * Writes the codes of a promotion (or one batch) page by page, as CSV or as one JSON array of the
+ * API's code objects. Returns how many.
+ */
 async function exportCodes(
   deps: Deps,
   workspaceId: string,
   filter: { promotion: string; batch?: string | undefined },
-  file: string,
+  sink: CodeSink,
+  format: 'csv' | 'json' = 'csv',
 ): Promise<number> {
-  const out = createWriteStream(file, { encoding: 'utf8' });
-  const write = (line: string) =>
-    new Promise<void>((resolve, reject) => out.write(line, (err) => (err ? reject(err) : resolve())));
+  if (!(await sink.write([format === 'json' ? '[' : CSV_HEADER]))) return 0;
   let n = 0;
-  try {
-    await write('code,id,promotion_id,batch_id,max_redemptions,expires_at\n');
-    let after: string | undefined;
-    for (;;) {
-      const page = await listCodes(deps.db, workspaceId, { ...filter, limit: 100, starting_after: after });
-      for (const c of page.data) {
-        await write(
-          `${c.code},${c.id},${c.promotion_id},${c.batch_id ?? ''},${c.max_redemptions ?? ''},${c.expires_at ?? ''}\n`,
-        );
-        n++;
-      }
-      if (!page.has_more) break;
-      after = page.data.at(-1)?.id;
-    }
-  } finally {
-    await new Promise<void>((resolve) => out.end(resolve));
+  let after: string | undefined;
+  for (;;) {
+    const page = await listCodes(deps.db, workspaceId, { ...filter, limit: 100, starting_after: after });
+    const reading = await sink.write(
+      page.data.map((c, i) =>
+        format === 'json'
+          ? // has_more says whether another code follows this page's last, so whether it takes a comma.
+            `  ${JSON.stringify(c)}${i < page.data.length - 1 || page.has_more ? ',' : ''}`
+          : `${c.code},${c.id},${c.promotion_id},${c.batch_id ?? ''},${c.max_redemptions ?? ''},${c.expires_at ?? ''}`,
+      ),
+    );
+    n += page.data.length;
+    if (!reading || !page.has_more) break;
+    after = page.data.at(-1)?.id;
   }
+  if (format === 'json') await sink.write([']']);
   return n;
+}
+
+/** What to run to carry on an interrupted batch, or to export a batch's codes (again). */
+const resumeCommand = (batch: BatchView, workspaceId: string) =>
+  `perks promotions resume ${batch.promotion_id} ${batch.id} --workspace ${workspaceId}`;
+const exportCommand = (batch: BatchView, workspaceId: string) =>
+  `perks promotions codes ${batch.promotion_id} --workspace ${workspaceId} --batch ${batch.id}`;
+/** Added to a write error that comes after the batch was stored. */
+const exportAgain = (batch: BatchView, workspaceId: string) =>
+  `; the codes are stored in batch ${batch.id}; export them with: ${exportCommand(batch, workspaceId)} --output <file>`;
+
+/**
+ * Follows a batch to the end in this process, writes its codes to `sink` and prints the outcome
+ * (`generate` and `resume`). SIGINT or SIGTERM stops it after the chunk in hand: the batch stays open
+ * in the store, and the message says where it stands and how it gets finished. A second signal ends
+ * the process at once. `announce` is printed only once the signals are caught, so whoever reads it
+ * (a person at Ctrl-C, a test) can stop the process safely from then on.
+ */
+async function finishBatch(
+  deps: Deps,
+  io: CliOutput,
+  workspaceId: string,
+  batch: BatchView,
+  { sink, json, announce }: { sink?: CodeSink | undefined; json?: boolean | undefined; announce?: string },
+): Promise<void> {
+  let signal: NodeJS.Signals | undefined;
+  const stop = (received: NodeJS.Signals) => {
+    signal = received;
+  };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  if (announce !== undefined) io.progress.write(`${announce}\n`);
+  let current: BatchView;
+  try {
+    current = await followBatch(deps, workspaceId, batch, progressReporter(io.progress), () => !!signal);
+  } finally {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+  }
+  if (signal && isOpen(current)) {
+    io.progress.write(
+      [
+        `Stopped: batch ${current.id} has ${current.generated.toLocaleString('en-US')} of ${current.total.toLocaleString('en-US')} codes and stays ${current.status}.`,
+        'A `perks serve` on this store finishes it (unless PERKS_WORKERS=false), or carry on here with:',
+        `  ${resumeCommand(current, workspaceId)}${sink ? ` --output ${sink.name}` : ''}`,
+        '',
+      ].join('\n'),
+    );
+    process.exitCode = 128 + constants.signals[signal];
+    return;
+  }
+  const filter = { promotion: current.promotion_id, batch: current.id };
+  const written = sink && (await exportCodes(deps, workspaceId, filter, sink));
+  io.out(
+    json
+      ? JSON.stringify(current, null, 2)
+      : [
+          current.status === 'succeeded'
+            ? `Generated ${current.generated} codes in batch ${current.id}.`
+            : `Batch ${current.id} ${current.status} after ${current.generated} of ${current.total} codes: ${current.error ?? ''}`,
+          sink
+            ? `Wrote ${written} codes to ${sink.name}.`
+            : `Export them with: ${exportCommand(current, workspaceId)}`,
+        ].join('\n'),
+  );
+  if (current.status !== 'succeeded') process.exitCode = 1;
 }
 
 /** Registers `perks promotions ...` on the program. */
@@ -253,7 +389,7 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
             page.data
               .map(
                 (p) =>
-                  `${p.id}\t${p.name}\t${p.percent_off_bps !== null ? `${p.percent_off_bps / 100}%` : `${p.amount_off} ${p.currency}`}\t${p.duration}\tredeemed ${p.times_redeemed}${p.max_redemptions !== null ? `/${p.max_redemptions}` : ''}\t${p.expires_at ? `expires ${p.expires_at}` : 'no expiry'}`,
+                  `${p.id}\t${p.name}\t${describeTerms(p)}\t${p.duration}\tredeemed ${p.times_redeemed}${p.max_redemptions !== null ? `/${p.max_redemptions}` : ''}\t${p.expires_at ? `expires ${p.expires_at}` : 'no expiry'}`,
               )
               .join('\n') || '(none)',
         );
@@ -323,40 +459,69 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
           expires_at: opts.expiresAt,
         }),
       );
+      const file = opts.output as string | undefined;
       await inWorkspace('promotions generate', workspace, async (deps, db) => {
-        const { batch } = await db.transaction((tx) =>
-          requestGeneration(deps, tx, workspace, promotion, input),
-        );
-        const finished = await followBatch(deps, workspace, batch, progressReporter(io.progress));
-        let written: number | undefined;
-        if (typeof opts.output === 'string') {
-          written = await exportCodes(deps, workspace, { promotion, batch: finished.id }, opts.output);
+        let sink: CodeSink | undefined;
+        try {
+          const { batch } = await db.transaction(async (tx) => {
+            const requested = await requestGeneration(deps, tx, workspace, promotion, input);
+            // Opened before the batch commits: a file that cannot be written leaves no codes behind.
+            if (file !== undefined) sink = await openOutput(file, exportAgain(requested.batch, workspace));
+            return requested;
+          });
+          await finishBatch(deps, io, workspace, batch, {
+            sink,
+            json: opts.json as boolean | undefined,
+            announce: `Batch ${batch.id} created: ${batch.total.toLocaleString('en-US')} codes`,
+          });
+        } finally {
+          await sink?.close();
         }
-        print(finished, opts.json as boolean | undefined, () =>
-          [
-            finished.status === 'succeeded'
-              ? `Generated ${finished.generated} codes in batch ${finished.id}.`
-              : `Batch ${finished.id} ${finished.status} after ${finished.generated} of ${finished.total} codes: ${finished.error ?? ''}`,
-            written === undefined
-              ? `List them with GET /v1/promotion_codes?batch=${finished.id} or --output <file>.`
-              : `Wrote ${written} codes to ${String(opts.output)}.`,
-          ].join('\n'),
-        );
-        if (finished.status !== 'succeeded') process.exitCode = 1;
+      });
+    });
+
+  promotions
+    .command('resume <promotion-id> <batch-id>')
+    .description('Finish an interrupted batch, showing progress; optionally write its codes to a CSV file')
+    .requiredOption('--workspace <id>', 'the workspace', workspaceOption)
+    .option('--output <file>', 'write the codes of the batch to this CSV file')
+    .option('--json', 'print the finished batch as JSON')
+    .action(async (promotion: string, batchId: string, opts: Record<string, unknown>) => {
+      const workspace = opts.workspace as string;
+      const file = opts.output as string | undefined;
+      await inWorkspace('promotions resume', workspace, async (deps) => {
+        const batch = await getBatch(deps.db, workspace, promotion, batchId);
+        const sink = file === undefined ? undefined : await openOutput(file, exportAgain(batch, workspace));
+        try {
+          await finishBatch(deps, io, workspace, batch, { sink, json: opts.json as boolean | undefined });
+        } finally {
+          await sink?.close();
+        }
       });
     });
 
   promotions
     .command('codes <promotion-id>')
-    .description("Write a promotion's codes (or one batch's) to a CSV file")
+    .description("Print a promotion's codes (or one batch's) as CSV or JSON, or write them to a file")
     .requiredOption('--workspace <id>', 'the workspace', workspaceOption)
-    .requiredOption('--output <file>', 'the CSV file to write')
     .option('--batch <id>', 'only the codes of this batch')
-    .action(async (promotion: string, opts: { workspace: string; output: string; batch?: string }) => {
-      await inWorkspace('promotions codes', opts.workspace, async (deps) => {
-        await requirePromotion(deps.db, opts.workspace, promotion, 'promotion');
-        const n = await exportCodes(deps, opts.workspace, { promotion, batch: opts.batch }, opts.output);
-        io.out(`Wrote ${n} codes to ${opts.output}.`);
+    .option('--output <file>', 'write to this file instead of stdout (- is stdout)')
+    .option('--json', 'a JSON array of code objects (as the API returns them) instead of CSV')
+    .action(async (promotion: string, opts: Record<string, unknown>) => {
+      const workspace = opts.workspace as string;
+      const batch = opts.batch as string | undefined;
+      const file = opts.output === '-' ? undefined : (opts.output as string | undefined);
+      await inWorkspace('promotions codes', workspace, async (deps) => {
+        const { id } = await requirePromotion(deps.db, workspace, promotion, 'promotion');
+        if (batch !== undefined) await getBatch(deps.db, workspace, id, batch);
+        const sink = file === undefined ? stdoutSink(io) : await openOutput(file);
+        try {
+          const format = opts.json ? 'json' : 'csv';
+          const n = await exportCodes(deps, workspace, { promotion: id, batch }, sink, format);
+          if (file !== undefined) io.out(`Wrote ${n} codes to ${file}.`);
+        } finally {
+          await sink.close();
+        }
       });
     });
 }
