@@ -6,6 +6,7 @@ import {
   decideRedemption,
   type Rejected,
   type Rejection,
+  redemptions,
   slotKey,
 } from '../core/promo/rules.js';
 import { requireCustomer } from './customers.js';
@@ -366,7 +367,7 @@ export function redemptionLimitError(err: unknown): PerksError | undefined {
       return rejectionError({
         ok: false,
         reason: 'code_exhausted',
-        message: `this ${what} has reached its limit of ${max} redemptions`,
+        message: `this ${what} has reached its limit of ${redemptions(max)}`,
         details: { max_redemptions: max },
       });
     }

@@ -127,6 +127,24 @@ for (const store of storeCases()) {
         body: { name: 'Bad', percent_off_bps: 10_001 },
       });
       assert.match(over.body.error.message, /10000/, 'the message states the limit');
+      // Messages in the house style, one per mistake.
+      const message = async (body: Record<string, unknown>) =>
+        (
+          await h.request('POST', '/v1/promotions', {
+            key,
+            body: { name: 'Bad', percent_off_bps: 1000, ...body },
+          })
+        ).body.error;
+      assert.equal(
+        (await message({ duration: 'weekly' })).message,
+        "'duration': must be one of once, repeating, forever",
+      );
+      const upper = await message({ currency: 'USD' });
+      assert.equal(upper.message, "'currency': must be a lower-case ISO 4217 code such as usd");
+      assert.equal(upper.errors, undefined, 'no second message saying USD is not a currency');
+      const blankPlan = await message({ applies_to: [''] });
+      assert.equal(blankPlan.message, "'applies_to[0]': must not be empty");
+      assert.equal(blankPlan.errors, undefined);
       assert.deepEqual(await counts(h, workspaceId), { promotions: 0, codes: 0, batches: 0 });
     });
 

@@ -162,6 +162,23 @@ for (const store of storeCases()) {
       assert.equal(second.status, 409);
       assert.equal(errorCode(second), 'code_exhausted');
       assert.equal(second.body.error.max_redemptions, 1);
+      assert.equal(second.body.error.message, 'this code has reached its limit of 1 redemption');
+    });
+
+    it('takes client_ip in any form of an address, and says what it wants otherwise', async () => {
+      const p = await createPromotion(h, { percent_off_bps: 1000 });
+      await createCode(h, { promotion: p.id, code: 'IPFORMS' });
+      await createCustomer(h, 'team_ip');
+      for (const ip of ['203.0.113.7', '::ffff:198.51.100.7', '2001:DB8::1']) {
+        const ok = await validate(h, { code: 'IPFORMS', customer: 'team_ip', client_ip: ip });
+        assert.equal(ok.status, 200, `${ip}: ${JSON.stringify(ok.body)}`);
+      }
+      for (const ip of ['not-an-ip', '203.0.113', '1'.repeat(65)]) {
+        const bad = await validate(h, { code: 'IPFORMS', customer: 'team_ip', client_ip: ip });
+        assert.equal(bad.status, 400, ip);
+        assert.equal(bad.body.error.param, 'client_ip');
+        assert.match(bad.body.error.message, /^'client_ip': must be an IPv4 or IPv6 address/);
+      }
     });
 
     it("validate's refusal names the same facts as redeem's", async () => {
@@ -609,6 +626,7 @@ for (const store of storeCases()) {
       const bad = await h.request('GET', '/v1/redemptions?status=used', { key });
       assert.equal(bad.status, 400);
       assert.equal(bad.body.error.param, 'status');
+      assert.equal(bad.body.error.message, "'status': must be one of active, completed, voided");
     });
   });
 }

@@ -138,7 +138,12 @@ export function fromZod(error: ZodError, part: string): PerksError {
     if (issue.code === 'invalid_type' && issue.input === undefined && base) {
       return { code: 'parameter_missing' as const, param: where, message: `'${where}' is required` };
     }
-    return { code: 'parameter_invalid' as const, param: where, message: `'${where}': ${issue.message}` };
+    // The validator's own wording ('Invalid option: expected one of "a"|"b"') in the house style.
+    const message =
+      issue.code === 'invalid_value' && issue.values.length > 1
+        ? `must be one of ${issue.values.map(String).join(', ')}`
+        : issue.message;
+    return { code: 'parameter_invalid' as const, param: where, message: `'${where}': ${message}` };
   });
   const first = issues[0] ?? { code: 'parameter_invalid' as const, param: part, message: `invalid ${part}` };
   return new PerksError(

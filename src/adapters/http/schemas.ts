@@ -31,7 +31,7 @@ export const requiredText = (max: number) =>
 
 export const identifier = z
   .string()
-  .min(1, 'must not be empty')
+  .min(1, { message: 'must not be empty', abort: true })
   .max(LIMITS.idLength, `must be at most ${LIMITS.idLength} characters`)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
@@ -52,7 +52,7 @@ export const positiveAmountMinor = amountMinor.refine((n) => n > 0, 'must be gre
 
 export const currency = z
   .string()
-  .regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd')
+  .regex(/^[a-z]{3}$/, { message: 'must be a lower-case ISO 4217 code such as usd', abort: true })
   .refine(isKnownCurrency, 'is not a known ISO 4217 currency');
 
 export const metadata = z

@@ -257,6 +257,11 @@ export function effectiveExpiry(promotion: PromotionTerms, code: CodeFacts): Dat
   return a.getTime() <= b.getTime() ? a : b;
 }
 
+/** `1 redemption`, `100 redemptions`: a limit as a message states it. */
+export function redemptions(n: number): string {
+  return `${n} redemption${n === 1 ? '' : 's'}`;
+}
+
 /**
  * Decides a redemption of `code` (undefined when no such code exists or the text was malformed). The
  * checks run in a fixed order, and the first that fails is the answer.
@@ -286,7 +291,7 @@ export function decideRedemption(
   if (code.max_redemptions !== null && code.times_redeemed >= code.max_redemptions) {
     return reject(
       'code_exhausted',
-      `this code has reached its limit of ${code.max_redemptions} redemptions`,
+      `this code has reached its limit of ${redemptions(code.max_redemptions)}`,
       {
         max_redemptions: code.max_redemptions,
       },
@@ -295,7 +300,7 @@ export function decideRedemption(
   if (promotion.max_redemptions !== null && promotion.times_redeemed >= promotion.max_redemptions) {
     return reject(
       'code_exhausted',
-      `this promotion has reached its limit of ${promotion.max_redemptions} redemptions`,
+      `this promotion has reached its limit of ${redemptions(promotion.max_redemptions)}`,
       { max_redemptions: promotion.max_redemptions },
     );
   }

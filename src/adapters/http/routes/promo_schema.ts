@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { GuessingBlockedError } from '../../../app/promo_failures.js';
@@ -177,7 +178,9 @@ export const codeBatch = z
   .meta({ id: 'CodeBatch' });
 
 const clientIp = z
-  .union([z.ipv4(), z.ipv6()], { message: 'must be an IPv4 or IPv6 address' })
+  .string()
+  .max(64, { message: 'must be an IPv4 or IPv6 address (at most 64 characters)', abort: true })
+  .refine((s) => isIP(s) !== 0, 'must be an IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::1')
   .describe("The end customer's IP address, for the guessing limits; default: the caller's address");
 
 /**
