@@ -90,6 +90,13 @@ export async function serve(config: Config = loadConfig(), print: (line: string)
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     print(`Perks is listening on ${url} (${describeStore(config)})`);
+    if (!config.workers && !config.databaseUrl) {
+      // No other process can open the embedded store, so no other process can do this one's work.
+      print(
+        'Warning: PERKS_WORKERS=false on the embedded store: background work (code batches over 1,000 ' +
+          'codes, webhook deliveries, Stripe calls, credit expiry) waits until a server runs with workers on.',
+      );
+    }
     if ((await listWorkspaces(deps)).length === 0) {
       const { workspace, secret } = await createWorkspace(deps, 'default');
       print(`Created workspace "${workspace.name}" (${workspace.id}). Its secret key, shown only this once:`);

@@ -9,7 +9,10 @@ import {
 } from '../../src/app/promo_batches.js';
 import type { Ids } from '../../src/app/ports.js';
 import { CODE_ALPHABET } from '../../src/core/promo/generate.js';
+import { loadConfig } from '../../src/config.js';
+import { serve } from '../../src/main.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { freshDataDir } from '../helpers/processes.js';
 import { storeCases } from '../helpers/stores.js';
 import { createPromotion } from './helpers.js';
 
@@ -195,3 +198,25 @@ for (const store of storeCases()) {
     });
   });
 }
+
+describe('perks serve on the embedded store with PERKS_WORKERS=false', () => {
+  it('says at start that background batches wait for a server with workers; not when workers are on', async () => {
+    for (const workers of ['false', 'true']) {
+      const data = await freshDataDir('workers');
+      const lines: string[] = [];
+      const running = await serve(
+        loadConfig({ PERKS_DATA_DIR: data.dir, PORT: '0', LOG_LEVEL: 'silent', PERKS_WORKERS: workers }),
+        (line) => lines.push(line),
+      );
+      try {
+        const warned = lines.some((l) =>
+          l.startsWith('Warning: PERKS_WORKERS=false on the embedded store: background work (code batches'),
+        );
+        assert.equal(warned, workers === 'false', lines.join('\n'));
+      } finally {
+        await running.stop();
+        data.remove();
+      }
+    }
+  });
+});

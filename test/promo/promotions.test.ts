@@ -142,6 +142,15 @@ for (const store of storeCases()) {
       const upper = await message({ currency: 'USD' });
       assert.equal(upper.message, "'currency': must be a lower-case ISO 4217 code such as usd");
       assert.equal(upper.errors, undefined, 'no second message saying USD is not a currency');
+      // Amounts state their range.
+      assert.match(
+        (await message({ percent_off_bps: undefined, amount_off: 0, currency: 'usd' })).message,
+        /from 1 to 1000000000000$/,
+      );
+      assert.match(
+        (await message({ percent_off_bps: undefined, amount_off: -1, currency: 'usd' })).message,
+        /from 0 to 1000000000000$/,
+      );
       const blankPlan = await message({ applies_to: [''] });
       assert.equal(blankPlan.message, "'applies_to[0]': must not be empty");
       assert.equal(blankPlan.errors, undefined);

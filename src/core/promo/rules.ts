@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../errors.js';
-import { formatMoney } from '../money/currency.js';
+import { formatMoney, MAX_AMOUNT_MINOR } from '../money/currency.js';
 import { type DiscountTerms, discountOn, type Duration, periodsFor } from './discount.js';
 import { GENERATE_MAX_COUNT } from './generate.js';
 import { isWithin } from './time.js';
@@ -56,7 +56,8 @@ export function checkTerms(t: PromotionTerms): TermsIssue | undefined {
   if (t.percent_off_bps !== null && (t.percent_off_bps < 1 || t.percent_off_bps > MAX_PERCENT_BPS)) {
     return invalid('percent_off_bps', `must be from 1 to ${MAX_PERCENT_BPS} basis points (100%)`);
   }
-  if (t.amount_off !== null && t.amount_off <= 0) return invalid('amount_off', 'must be greater than zero');
+  if (t.amount_off !== null && t.amount_off <= 0)
+    return invalid('amount_off', `must be greater than zero: from 1 to ${MAX_AMOUNT_MINOR}`);
   if (t.amount_off !== null && t.currency === null) {
     return missing('currency', 'amount_off needs the currency it is in');
   }
@@ -67,7 +68,8 @@ export function checkTerms(t: PromotionTerms): TermsIssue | undefined {
         'a cap applies to percent_off_bps only; amount_off is its own cap',
       );
     }
-    if (t.max_discount_amount <= 0) return invalid('max_discount_amount', 'must be greater than zero');
+    if (t.max_discount_amount <= 0)
+      return invalid('max_discount_amount', `must be greater than zero: from 1 to ${MAX_AMOUNT_MINOR}`);
     if (t.currency === null) return missing('currency', 'max_discount_amount needs the currency it is in');
   }
   if (t.minimum_amount !== null) {
