@@ -104,6 +104,27 @@ for (const store of storeCases()) {
         .filter((r) => !documented.has(r));
       assert.deepEqual(missing, [], 'registered routes missing from the OpenAPI document');
       assert.ok(res.body.components.securitySchemes.secretKey, 'the bearer key scheme is documented');
+      // Error codes come from one closed list, and the document says which.
+      const error = res.body.components.schemas.Error.properties.error.properties;
+      assert.ok(error.code.enum.includes('code_exhausted') && error.code.enum.includes('rate_limited'));
+      assert.deepEqual(error.type.enum.slice().sort(), [
+        'api_error',
+        'authentication_error',
+        'idempotency_error',
+        'invalid_request_error',
+        'rate_limit_error',
+      ]);
+      const validation = res.body.components.schemas.PromotionCodeValidation.properties;
+      assert.ok(
+        validation.error.anyOf.some((b: { properties?: { code?: { enum?: string[] } } }) =>
+          b.properties?.code?.enum?.includes('code_expired'),
+        ),
+      );
+      assert.equal(validation.preview.anyOf[0].properties.amount_off.type, 'integer');
+      // A refusal of validate is a 200 with valid: false, never a 422.
+      const validate = res.body.paths['/v1/promotion_codes/validate'].post.responses;
+      assert.equal(validate['422'], undefined);
+      assert.ok(res.body.paths['/v1/promotion_codes/redeem'].post.responses['422']);
       const docs = await h.request('GET', '/docs', { key: null });
       assert.equal(docs.status, 200);
       assert.match(String(docs.headers['content-type']), /^text\/html/);

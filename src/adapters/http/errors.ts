@@ -2,8 +2,14 @@ import type { FastifyError } from 'fastify';
 import type { $ZodError as ZodError } from 'zod/v4/core';
 import { type ErrorCode, isPerksError, PerksError } from '../../core/errors.js';
 
-type ErrorType =
-  'invalid_request_error' | 'authentication_error' | 'idempotency_error' | 'rate_limit_error' | 'api_error';
+export const ERROR_TYPES = [
+  'invalid_request_error',
+  'authentication_error',
+  'idempotency_error',
+  'rate_limit_error',
+  'api_error',
+] as const;
+type ErrorType = (typeof ERROR_TYPES)[number];
 
 /** The one place where error codes meet HTTP: every code has its status and type here. */
 export const HTTP_ERRORS: Record<ErrorCode, { status: number; type: ErrorType }> = {

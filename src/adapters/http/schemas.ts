@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { ERROR_CODES } from '../../core/errors.js';
 import { isKnownCurrency, MAX_AMOUNT_MINOR } from '../../core/money/currency.js';
+import { ERROR_TYPES } from './errors.js';
 
 /**
  * Building blocks shared by the endpoint schemas. Every string and array has a stated limit, and the
@@ -92,8 +94,8 @@ export const errorEnvelope = z
     // Open: some errors carry more facts than the five common fields (every field error in `errors`,
     // `retry_after_seconds`, the limit crossed), and serialising must not drop them.
     error: z.looseObject({
-      type: z.string(),
-      code: z.string(),
+      type: z.enum(ERROR_TYPES),
+      code: z.enum(ERROR_CODES).describe('From one closed list; docs/api.md describes each'),
       message: z.string(),
       param: z.string().nullable(),
       request_id: z.string(),

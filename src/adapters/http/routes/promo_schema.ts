@@ -14,6 +14,7 @@ import {
   MAX_DURATION_PERIODS,
   MAX_PER_CUSTOMER_LIMIT,
   MAX_PERCENT_BPS,
+  REJECTIONS,
 } from '../../../core/promo/rules.js';
 import { type BoundaryInput, parseDateOnly } from '../../../core/promo/time.js';
 import { amountMinor, currency, errorEnvelope, identifier, metadata, requiredText } from '../schemas.js';
@@ -92,22 +93,22 @@ export const promotion = z
     id: z.string(),
     object: z.literal('promotion'),
     name: z.string(),
-    percent_off_bps: z.number().nullable(),
-    amount_off: z.number().nullable(),
+    percent_off_bps: z.int().nullable(),
+    amount_off: z.int().nullable(),
     currency: z.string().nullable(),
-    max_discount_amount: z.number().nullable(),
+    max_discount_amount: z.int().nullable(),
     duration: z.enum(['once', 'repeating', 'forever']),
-    duration_periods: z.number().nullable(),
+    duration_periods: z.int().nullable(),
     applies_to: z.array(z.string()).nullable(),
     first_time_only: z.boolean(),
-    minimum_amount: z.number().nullable(),
+    minimum_amount: z.int().nullable(),
     starts_at: iso.nullable(),
     expires_at: iso.nullable(),
     time_zone: z.string(),
-    max_redemptions: z.number().nullable(),
-    max_per_customer: z.number(),
+    max_redemptions: z.int().nullable(),
+    max_per_customer: z.int(),
     stackable: z.boolean(),
-    times_redeemed: z.number(),
+    times_redeemed: z.int(),
     metadata: z.record(z.string(), z.string()),
     created_at: iso,
   })
@@ -136,9 +137,9 @@ export const promotionCode = z
     promotion_id: z.string(),
     batch_id: z.string().nullable(),
     customer_id: z.string().nullable(),
-    max_redemptions: z.number().nullable(),
+    max_redemptions: z.int().nullable(),
     expires_at: iso.nullable(),
-    times_redeemed: z.number(),
+    times_redeemed: z.int(),
     metadata: z.record(z.string(), z.string()),
     created_at: iso,
   })
@@ -164,11 +165,11 @@ export const codeBatch = z
     object: z.literal('code_batch'),
     promotion_id: z.string(),
     status: z.enum(['pending', 'running', 'succeeded', 'failed']),
-    total: z.number(),
-    generated: z.number(),
+    total: z.int(),
+    generated: z.int(),
     prefix: z.string(),
-    length: z.number(),
-    max_redemptions: z.number().nullable(),
+    length: z.int(),
+    max_redemptions: z.int().nullable(),
     expires_at: iso.nullable(),
     error: z.string().nullable(),
     created_at: iso,
@@ -201,13 +202,13 @@ export const redeemBody = redeemInput.extend({ metadata: metadata.optional() });
 
 const discount = z.object({
   promotion_id: z.string(),
-  percent_off_bps: z.number().nullable(),
-  amount_off: z.number().nullable(),
+  percent_off_bps: z.int().nullable(),
+  amount_off: z.int().nullable(),
   currency: z.string().nullable(),
-  max_discount_amount: z.number().nullable(),
+  max_discount_amount: z.int().nullable(),
   duration: z.enum(['once', 'repeating', 'forever']),
-  duration_periods: z.number().nullable(),
-  periods_total: z.number().nullable(),
+  duration_periods: z.int().nullable(),
+  periods_total: z.int().nullable(),
   applies_from: iso.nullable(),
   stackable: z.boolean(),
 });
@@ -220,10 +221,10 @@ export const validation = z
     promotion_code_id: z.string().nullable(),
     discount: discount.nullable(),
     preview: z
-      .object({ amount: z.number(), currency: z.string(), amount_off: z.number(), amount_due: z.number() })
+      .object({ amount: z.int(), currency: z.string(), amount_off: z.int(), amount_due: z.int() })
       .nullable(),
     // Open, as redeem's error is: a refusal carries the facts it names (expires_at, max_redemptions...).
-    error: z.looseObject({ code: z.string(), message: z.string(), param: z.string() }).nullable(),
+    error: z.looseObject({ code: z.enum(REJECTIONS), message: z.string(), param: z.string() }).nullable(),
   })
   .meta({ id: 'PromotionCodeValidation' });
 
@@ -238,9 +239,9 @@ export const redemption = z
     subscription: z.string().nullable(),
     status: z.enum(['active', 'completed', 'voided']),
     stackable: z.boolean(),
-    periods_total: z.number().nullable(),
-    periods_applied: z.number(),
-    periods_remaining: z.number().nullable(),
+    periods_total: z.int().nullable(),
+    periods_applied: z.int(),
+    periods_remaining: z.int().nullable(),
     applies_from: iso.nullable(),
     metadata: z.record(z.string(), z.string()),
     redeemed_at: iso,
@@ -269,5 +270,17 @@ export const codeErrors = {
   404: errorEnvelope,
   409: errorEnvelope,
   422: errorEnvelope,
+  429: errorEnvelope,
+};
+
+/**
+ * Validate's: a refusal about the code is a 200 with `valid: false`, so no 422; 409 only for an
+ * Idempotency-Key reused or in use.
+ */
+export const validateErrors = {
+  400: errorEnvelope,
+  401: errorEnvelope,
+  404: errorEnvelope,
+  409: errorEnvelope,
   429: errorEnvelope,
 };

@@ -3,7 +3,7 @@ import type { Sql } from '../../../app/ports.js';
 import { validateCode, type ValidationView } from '../../../app/promo_redemptions.js';
 import { execute } from '../idempotency.js';
 import type { RegisterRoute } from './index.js';
-import { codeEndpointError, codeErrors, redeemInput, validation } from './promo_schema.js';
+import { codeEndpointError, redeemInput, validateErrors, validation } from './promo_schema.js';
 
 const register: RegisterRoute = (app, deps) => {
   app.post(
@@ -17,7 +17,7 @@ const register: RegisterRoute = (app, deps) => {
           'consecutive failures per customer and 1,000 per client IP per hour, then 429 with Retry-After.',
         tags: ['promotion codes'],
         body: redeemInput,
-        response: { 200: validation, ...codeErrors },
+        response: { 200: validation, ...validateErrors },
       },
     },
     async (req, reply) => {
