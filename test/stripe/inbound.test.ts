@@ -340,6 +340,68 @@ for (const store of storeCases()) {
       assert.deepEqual(await redemptionsOf(cus5), []);
     });
 
+    it('a limit reached after the checks, or the guessing limit, refuses the code and keeps the billing facts', async () => {
+      const ws = await stripeWorkspace(h);
+      const wsId = ws.workspaceId;
+      const code = await promotionCode(h, ws, { percent_off_bps: 1000, max_redemptions: 1 }, 'STEAL');
+      // As a concurrent redemption would: the promotion's last use is taken between the checks and
+      // the moment its counter is taken (a plain trigger runs at the end of the insert, before the
+      // deferred one).
+      await h.db.exec(`
+        create or replace function test_steal_last_use() returns trigger language plpgsql as $$
+        begin
+          update promotions set redeemed_against_limit = max_redemptions
+          where workspace_id = new.workspace_id and id = new.promotion_id and name = 'STEAL';
+          return null;
+        end $$;
+        create trigger test_steal_last_use after insert on redemptions
+          for each row execute function test_steal_last_use();`);
+      try {
+        const result = async (event: Record<string, any>) => {
+          const receipt = await expectReceipt(await ws.send(event), 'processed', event.type);
+          return (await h.request('GET', `/v1/stripe/events/${receipt.body.id}`, { key: ws.key })).body;
+        };
+        const cus = uniqueId('cus');
+        const sub = uniqueId('sub');
+        await result(stripeEvent('customer.created', customer(cus, { metadata: { promotion_code: code } })));
+        const stored = await result(stripeEvent('customer.subscription.created', subscription(sub, cus)));
+        assert.equal(stored.result.promotion_code.error?.code, 'code_exhausted', JSON.stringify(stored));
+        assert.equal(stored.result.promotion_code.redemption, null);
+        // The event's own facts were kept: the subscription is known.
+        const [kept] = await h.db.query<{ n: number }>(
+          'select count(*)::int as n from subscriptions where workspace_id = $1 and external_id = $2',
+          [wsId, sub],
+        );
+        assert.equal(kept!.n, 1, 'the subscription was kept');
+      } finally {
+        await h.db.exec(
+          'drop trigger test_steal_last_use on redemptions; drop function test_steal_last_use();',
+        );
+      }
+
+      // A customer past the guessing limits: the code is refused with rate_limited, the facts kept.
+      const other = await promotionCode(h, ws, { percent_off_bps: 1000 }, 'GUESSED');
+      const cus2 = uniqueId('cus');
+      const sent = async (event: Record<string, any>) => {
+        const receipt = await expectReceipt(await ws.send(event), 'processed', event.type);
+        return (await h.request('GET', `/v1/stripe/events/${receipt.body.id}`, { key: ws.key })).body;
+      };
+      await sent(stripeEvent('customer.created', customer(cus2, { metadata: { promotion_code: other } })));
+      const [perksCustomer] = await h.db.query<{ id: string }>(
+        'select id from customers where workspace_id = $1 and external_id = $2',
+        [wsId, cus2],
+      );
+      await h.db.query(
+        `insert into promotion_failures (workspace_id, scope, subject, failures, window_started_at)
+         values ($1, 'customer', $2, 100, now())`,
+        [wsId, perksCustomer!.id],
+      );
+      const blocked = await sent(
+        stripeEvent('customer.subscription.created', subscription(uniqueId('sub'), cus2)),
+      );
+      assert.equal(blocked.result.promotion_code.error?.code, 'rate_limited', JSON.stringify(blocked));
+    });
+
     it('a card-less payment method, a zero invoice and a finalised invoice are ignored with a reason', async () => {
       const ws = await stripeWorkspace(h);
       const sepa = stripeObject('payment_method', { type: 'sepa_debit', card: null, customer: 'cus_x' });

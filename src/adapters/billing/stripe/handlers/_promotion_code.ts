@@ -1,4 +1,5 @@
-import { redeemCode } from '../../../../app/promo_redemptions.js';
+import { GuessingBlockedError } from '../../../../app/promo_failures.js';
+import { redeemCode, redemptionLimitError } from '../../../../app/promo_redemptions.js';
 import { isPerksError } from '../../../../core/errors.js';
 import { normalizeCode } from '../../../../core/promo/normalize.js';
 import type { HandlerContext } from '../mapping.js';
@@ -83,7 +84,10 @@ async function earlierRedemption(
 
 /**
  * Redeems the code in a savepoint: a refusal (expired, already used by this customer, ...) is kept on
- * the event's result and undoes only the redemption, never the billing facts.
+ * the event's result and undoes only the redemption, never the billing facts. The code's and the
+ * promotion's counters are taken by a trigger deferred to COMMIT; they are taken here, inside the
+ * savepoint, so that a limit a concurrent redemption reached meanwhile is such a refusal too, rather
+ * than a failure of the event's whole transaction. So is a customer past the guessing limits.
  */
 async function redeemInSavepoint(
   ctx: HandlerContext,
@@ -100,12 +104,18 @@ async function redeemInSavepoint(
       { code, customer: customerId, subscription },
       undefined,
     );
+    await ctx.tx.query('set constraints redemptions_take_use immediate');
+    await ctx.tx.query('set constraints redemptions_take_use deferred');
     await ctx.tx.query('release savepoint stripe_promotion_code');
     return { promotion_code: { code, redemption: redemption.id, error: null } };
-  } catch (err) {
-    if (!isPerksError(err)) throw err;
+  } catch (caught) {
+    const err =
+      redemptionLimitError(caught) ??
+      (caught instanceof GuessingBlockedError ? caught.toPerksError() : caught);
+    if (!isPerksError(err)) throw caught;
     await ctx.tx.query('rollback to savepoint stripe_promotion_code');
     await ctx.tx.query('release savepoint stripe_promotion_code');
+    await ctx.tx.query('set constraints redemptions_take_use deferred');
     return { promotion_code: { code, redemption: null, error: { code: err.code, message: err.message } } };
   }
 }
