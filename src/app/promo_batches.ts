@@ -77,7 +77,11 @@ export type BatchView = ReturnType<typeof batchView>;
 function requirePrefix(prefix: string | undefined, length: number): string {
   if (prefix === undefined || prefix === '') return '';
   const normal = normalizeCode(prefix);
-  if (!normal.ok) throw new PerksError('parameter_invalid', `'prefix': ${normal.reason}`, 'prefix');
+  if (!normal.ok) {
+    // normalizeCode speaks of a code; this is the part every code of the batch starts with.
+    const reason = normal.reason.replace(/^a code /, 'a prefix ');
+    throw new PerksError('parameter_invalid', `'prefix': ${reason} (or leave it out)`, 'prefix');
+  }
   if (normal.code.length > PREFIX_MAX_LENGTH) {
     throw new PerksError(
       'parameter_invalid',

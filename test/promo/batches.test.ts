@@ -177,6 +177,16 @@ for (const store of storeCases()) {
         [{ count: 10, prefix: 'A'.repeat(21) }, 'prefix', /at most 20/],
         [{ count: 10, prefix: 'BAD!' }, 'prefix', /only letters/],
         [{ count: 10, prefix: 'A\u0001' }, 'prefix', /control/],
+        [
+          { count: 10, prefix: ' - ' },
+          'prefix',
+          /^'prefix': a prefix must contain at least one letter or digit \(or leave it out\)$/,
+        ],
+        [
+          { count: 10, prefix: `${'A-'.repeat(20)}A` },
+          'prefix',
+          /40 characters as typed \(and 20 once spaces and dashes/,
+        ],
         [{ count: 10, max_redemptions: 0 }, 'max_redemptions', /from 1/],
       ];
       for (const [body, param, message] of cases) {

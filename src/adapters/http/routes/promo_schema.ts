@@ -147,7 +147,10 @@ export const promotionCode = z
 
 export const generateInput = z.strictObject({
   count: count(GENERATE_MAX_COUNT),
-  prefix: z.string().max(40, 'must be at most 40 characters').optional(),
+  prefix: z
+    .string()
+    .max(40, 'must be at most 40 characters as typed (and 20 once spaces and dashes are removed)')
+    .optional(),
   length: z
     .number({ message: 'must be an integer' })
     .int('must be an integer')
