@@ -150,18 +150,32 @@ export async function execute<T>(
     reply.code(result.status);
     return result.body;
   } catch (caught) {
-    const err = await typed(caught);
+    let err: unknown;
+    try {
+      err = await typed(caught);
+    } catch (failed) {
+      // Telling what the failure was failed too (a statement it runs): nothing is stored, and the key
+      // is released for a retry.
+      if (claimed) await release(deps, ws, claimed.key);
+      throw failed;
+    }
     if (claimed) {
       if (isPerksError(err)) {
         const { status, body } = envelope(err, req.id);
         await store(deps.db, ws, claimed.key, status, body);
       } else {
-        await deps.db.query(
-          'delete from idempotency_keys where workspace_id = $1 and key = $2 and state = $3',
-          [ws, claimed.key, 'started'],
-        );
+        await release(deps, ws, claimed.key);
       }
     }
     throw err;
   }
+}
+
+/** Frees a key whose request stored no answer, so that the same request can be sent again. */
+async function release(deps: Deps, workspaceId: string, key: string) {
+  await deps.db.query('delete from idempotency_keys where workspace_id = $1 and key = $2 and state = $3', [
+    workspaceId,
+    key,
+    'started',
+  ]);
 }
