@@ -626,7 +626,7 @@ for (const store of storeCases()) {
       const bad = await h.request('GET', '/v1/redemptions?status=used', { key });
       assert.equal(bad.status, 400);
       assert.equal(bad.body.error.param, 'status');
-      assert.equal(bad.body.error.message, "'status': must be one of active, completed, voided");
+      assert.equal(bad.body.error.message, "'status': must be one of: active, completed, voided");
     });
   });
 }

@@ -144,10 +144,11 @@ export function fromZod(error: ZodError, part: string): PerksError {
     if (issue.code === 'invalid_type' && issue.input === undefined && base) {
       return { code: 'parameter_missing' as const, param: where, message: `'${where}' is required` };
     }
-    // The validator's own wording ('Invalid option: expected one of "a"|"b"') in the house style.
+    // The validator's own wording ('Invalid option: expected one of "a"|"b"') in the house style; an
+    // enum's own message stands.
     const message =
-      issue.code === 'invalid_value' && issue.values.length > 1
-        ? `must be one of ${issue.values.map(String).join(', ')}`
+      issue.code === 'invalid_value' && issue.message.startsWith('Invalid option')
+        ? `must be one of: ${issue.values.map(String).join(', ')}`
         : issue.message;
     return { code: 'parameter_invalid' as const, param: where, message: `'${where}': ${message}` };
   });

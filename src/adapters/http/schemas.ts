@@ -44,16 +44,16 @@ export const timestamp = z.iso
   })
   .transform((s) => new Date(s));
 
-export const amountMinor = z
-  .number({ message: 'must be an integer amount in minor units (e.g. cents)' })
-  .int('must be an integer amount in minor units (e.g. cents), not a fraction')
-  .min(0, `must not be negative: from 0 to ${MAX_AMOUNT_MINOR}`)
-  .max(MAX_AMOUNT_MINOR, `must be at most ${MAX_AMOUNT_MINOR}`);
+const minorUnits = (min: 0 | 1) =>
+  z
+    .number({ message: 'must be an integer amount in minor units (e.g. cents)' })
+    .int('must be an integer amount in minor units (e.g. cents), not a fraction')
+    .min(min, `must be from ${min} to ${MAX_AMOUNT_MINOR}`)
+    .max(MAX_AMOUNT_MINOR, `must be from ${min} to ${MAX_AMOUNT_MINOR}`);
 
-export const positiveAmountMinor = amountMinor.refine(
-  (n) => n > 0,
-  `must be greater than zero: from 1 to ${MAX_AMOUNT_MINOR}`,
-);
+export const amountMinor = minorUnits(0);
+
+export const positiveAmountMinor = minorUnits(1);
 
 export const currency = z
   .string()

@@ -57,7 +57,7 @@ export function checkTerms(t: PromotionTerms): TermsIssue | undefined {
     return invalid('percent_off_bps', `must be from 1 to ${MAX_PERCENT_BPS} basis points (100%)`);
   }
   if (t.amount_off !== null && t.amount_off <= 0)
-    return invalid('amount_off', `must be greater than zero: from 1 to ${MAX_AMOUNT_MINOR}`);
+    return invalid('amount_off', `must be from 1 to ${MAX_AMOUNT_MINOR}`);
   if (t.amount_off !== null && t.currency === null) {
     return missing('currency', 'amount_off needs the currency it is in');
   }
@@ -69,11 +69,11 @@ export function checkTerms(t: PromotionTerms): TermsIssue | undefined {
       );
     }
     if (t.max_discount_amount <= 0)
-      return invalid('max_discount_amount', `must be greater than zero: from 1 to ${MAX_AMOUNT_MINOR}`);
+      return invalid('max_discount_amount', `must be from 1 to ${MAX_AMOUNT_MINOR}`);
     if (t.currency === null) return missing('currency', 'max_discount_amount needs the currency it is in');
   }
   if (t.minimum_amount !== null) {
-    if (t.minimum_amount < 0) return invalid('minimum_amount', 'must not be negative');
+    if (t.minimum_amount < 0) return invalid('minimum_amount', `must be from 0 to ${MAX_AMOUNT_MINOR}`);
     if (t.currency === null) return missing('currency', 'minimum_amount needs the currency it is in');
   }
   if (t.duration === 'repeating') {

@@ -17,7 +17,15 @@ import {
   REJECTIONS,
 } from '../../../core/promo/rules.js';
 import { type BoundaryInput, parseDateOnly } from '../../../core/promo/time.js';
-import { amountMinor, currency, errorEnvelope, identifier, metadata, requiredText } from '../schemas.js';
+import {
+  amountMinor,
+  currency,
+  errorEnvelope,
+  identifier,
+  metadata,
+  positiveAmountMinor,
+  requiredText,
+} from '../schemas.js';
 
 /** Schemas shared by the promotion, code and redemption endpoints. */
 
@@ -51,11 +59,15 @@ export const promotionInput = z.strictObject({
     .max(MAX_PERCENT_BPS, `must be from 1 to ${MAX_PERCENT_BPS} basis points (100%)`)
     .optional()
     .describe('Percentage off in basis points: 2000 is 20%, 10000 is 100%'),
-  amount_off: amountMinor.optional().describe('Fixed amount off each discounted invoice, in minor units'),
+  amount_off: positiveAmountMinor
+    .optional()
+    .describe('Fixed amount off each discounted invoice, in minor units'),
   currency: currency
     .optional()
     .describe('Required with amount_off, max_discount_amount or minimum_amount; limits the promotion to it'),
-  max_discount_amount: amountMinor.optional().describe('Cap on what a percentage takes off one invoice'),
+  max_discount_amount: positiveAmountMinor
+    .optional()
+    .describe('Cap on what a percentage takes off one invoice'),
   duration: z
     .enum(['once', 'repeating', 'forever'])
     .optional()
