@@ -4,7 +4,7 @@
  * cannot be written, a batch interrupted by Ctrl-C, and codes printed to stdout.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { migrate } from '../../src/adapters/db/migrate.js';
@@ -147,6 +147,8 @@ for (const { name, make } of cliStoreCases('cli-promo-codes')) {
 
     it('prints the batch id at once; Ctrl-C stops after a chunk, says how to carry on, and resume finishes it', async () => {
       const file = path.join(out.dir, 'interrupted.csv');
+      // An earlier export there is kept until this one writes its codes.
+      writeFileSync(file, 'an earlier export\n');
       const child = runTs(
         CLI,
         ['promotions', 'generate', promotion, '--workspace', workspace, '--count', '20000', '--output', file],
@@ -167,6 +169,11 @@ for (const { name, make } of cliStoreCases('cli-promo-codes')) {
           child
             .stderr()
             .includes(`finishes it (unless PERKS_WORKERS=false), or carry on here with:\n  ${resume}\n`),
+        );
+        assert.equal(
+          readFileSync(file, 'utf8'),
+          'an earlier export\n',
+          'the stopped run left the file as it was',
         );
 
         const resumed = await cli('resume', promotion, id!, '--workspace', workspace, '--output', file);
@@ -201,6 +208,24 @@ for (const { name, make } of cliStoreCases('cli-promo-codes')) {
         codes.map((c) => c.code),
         rows.slice(1).map((row) => row.split(',')[0]),
       );
+
+      // No codes: the header (or an empty array) and no blank line.
+      const empty = await onStore(store, async (db) => {
+        const deps = makeDeps(db);
+        return db.transaction(
+          async (tx) =>
+            (await createPromotion(deps, tx, workspace, { name: 'Empty', percent_off_bps: 1000 })).id,
+        );
+      });
+      assert.equal(
+        (await cli('codes', empty, '--workspace', workspace)).stdout,
+        'code,id,promotion_id,batch_id,max_redemptions,expires_at\n',
+      );
+      assert.deepEqual(
+        JSON.parse((await cli('codes', empty, '--workspace', workspace, '--json')).stdout),
+        [],
+      );
+      assert.equal((await cli('codes', empty, '--workspace', workspace, '--json')).stdout, '[\n]\n');
 
       const unknown = await cli('codes', promotion, '--workspace', workspace, '--batch', 'cbatch_x');
       assert.equal(unknown.code, 1);

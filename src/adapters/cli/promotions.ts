@@ -170,13 +170,21 @@ const reason = (err: unknown) =>
 async function openOutput(file: string, afterWriteError = ''): Promise<CodeSink> {
   const cannotWrite = (err: unknown, hint = '') =>
     new PerksError('parameter_invalid', `cannot write '${file}': ${reason(err)}${hint}`, 'output');
-  const handle = await open(file, 'w').catch((err: unknown) => {
+  // Opened without truncating: a generation stopped or failed before its export leaves an existing
+  // file as it was. The file is emptied when the first lines are written.
+  const handle = await open(file, 'a').catch((err: unknown) => {
     throw cannotWrite(err);
   });
+  let emptied = false;
   return {
     name: file,
     async write(lines) {
       try {
+        if (!emptied) {
+          // Only a file with something in it (a device such as /dev/stdout cannot be truncated).
+          if ((await handle.stat()).size > 0) await handle.truncate(0);
+          emptied = true;
+        }
         await handle.write(lines.map((line) => `${line}\n`).join(''));
         return true;
       } catch (err) {
@@ -206,7 +214,7 @@ function stdoutSink(io: CliOutput): CodeSink {
     name: 'stdout',
     async write(lines) {
       if (process.stdout.destroyed) return false;
-      io.out(lines.join('\n'));
+      if (lines.length > 0) io.out(lines.join('\n'));
       return true;
     },
     close: async () => {},
