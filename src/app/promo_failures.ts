@@ -81,6 +81,14 @@ interface CounterRow {
   window_started_at: Date;
 }
 
+/** The refusal for counters as rows, each less `own` failures (the attempt's own, when counted). */
+function blockedByRows(rows: readonly CounterRow[], now: Date, own = 0): GuessingBlockedError | undefined {
+  const facts: FailureFacts = { customer: null, ip: null };
+  for (const r of rows)
+    facts[r.scope] = { failures: r.failures - own, window_started_at: r.window_started_at };
+  return blockedError(facts, now);
+}
+
 /**
  * Counts one failed attempt against the customer (when it exists) and the client IP, in one statement,
  * and answers whether the attempt was within the limits. Concurrent attempts read the counts before
@@ -114,9 +122,7 @@ export async function recordFailure(
     [workspaceId, customerRef, now, ip ? ipSubject(ip) : null, windowStart('customer'), windowStart('ip')],
   );
   // The counts as this attempt found them, before its own failure.
-  const found: FailureFacts = { customer: null, ip: null };
-  for (const r of rows) found[r.scope] = { failures: r.failures - 1, window_started_at: r.window_started_at };
-  return blockedError(found, now);
+  return blockedByRows(rows, now, 1);
 }
 
 /**
@@ -135,9 +141,7 @@ export async function currentBlock(
      where workspace_id = $1 and ((scope = 'customer' and subject = $2) or (scope = 'ip' and subject = $3))`,
     [workspaceId, customerId, ipSubjectDigest],
   );
-  const facts: FailureFacts = { customer: null, ip: null };
-  for (const r of rows) facts[r.scope] = { failures: r.failures, window_started_at: r.window_started_at };
-  return blockedError(facts, deps.clock.now());
+  return blockedByRows(rows, deps.clock.now());
 }
 
 /**
@@ -148,13 +152,13 @@ export function guessingWriteError(err: unknown, now: Date): GuessingBlockedErro
   const e = err as { code?: unknown; detail?: unknown } | null;
   if (e?.code !== 'PRX06') return undefined;
   const [scope, started] = String(e.detail).split(' ');
-  const facts: FailureFacts = { customer: null, ip: null };
-  if (scope === 'customer' || scope === 'ip') {
-    facts[scope] = { failures: FAILURE_LIMITS[scope].failures, window_started_at: new Date(Number(started)) };
-  }
+  const rows: CounterRow[] =
+    scope === 'customer' || scope === 'ip'
+      ? [{ scope, failures: FAILURE_LIMITS[scope].failures, window_started_at: new Date(Number(started)) }]
+      : [];
   // The window may have ended since the statement ran: a second's wait then.
   return (
-    blockedError(facts, now) ?? new GuessingBlockedError('too many failed code attempts; retry after 1 s', 1)
+    blockedByRows(rows, now) ?? new GuessingBlockedError('too many failed code attempts; retry after 1 s', 1)
   );
 }
 

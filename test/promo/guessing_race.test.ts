@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { systemIds } from '../../src/adapters/system.js';
-import type { Db, Deps } from '../../src/app/ports.js';
+import type { Db, Deps, Sql } from '../../src/app/ports.js';
 import { GuessingBlockedError, ipSubject } from '../../src/app/promo_failures.js';
-import { redeemCodeStandalone, validateCode } from '../../src/app/promo_redemptions.js';
+import { redeemCode, redeemCodeStandalone, validateCode } from '../../src/app/promo_redemptions.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
 import { FAILURE_LIMITS, type FailureScope } from '../../src/core/promo/guessing.js';
 import { TestClock } from '../helpers/harness.js';
@@ -19,11 +19,10 @@ import { storeCases } from '../helpers/stores.js';
 /** Runs `hook` once, on the store itself, right after the next facts read returns. */
 let afterNextFacts: (() => Promise<unknown>) | undefined;
 
-function hooked(db: Db): Db {
+function hookedSql(sql: Sql): Sql {
   return {
-    kind: db.kind,
     async query<T extends object>(text: string, params?: readonly unknown[]) {
-      const rows = await db.query<T>(text, params);
+      const rows = await sql.query<T>(text, params);
       const hook = text.includes('promo_redemption_facts_many(') ? afterNextFacts : undefined;
       if (hook) {
         afterNextFacts = undefined;
@@ -31,7 +30,14 @@ function hooked(db: Db): Db {
       }
       return rows;
     },
-    transaction: (fn) => db.transaction(fn),
+  };
+}
+
+function hooked(db: Db): Db {
+  return {
+    kind: db.kind,
+    query: hookedSql(db).query,
+    transaction: (fn) => db.transaction((tx) => fn(hookedSql(tx))),
     exec: (script) => db.exec(script),
     close: () => db.close(),
   };
@@ -112,6 +118,18 @@ for (const store of storeCases()) {
         assert.equal(await redemptionsOf(input.customer), 0);
       });
     }
+
+    it("a redemption in the caller's transaction (an Idempotency-Key's) is checked as it writes too", async (t) => {
+      if (store.name !== 'postgres') {
+        // The embedded store runs one transaction at a time: the hook could not write beside it.
+        t.skip('needs two connections');
+        return;
+      }
+      const ip = '198.51.100.6';
+      const input = await setup('keyed', 'customer', ip);
+      await refusal(deps.db.transaction((tx) => redeemCode(deps, tx, workspaceId, input, ip)));
+      assert.equal(await redemptionsOf(input.customer), 0);
+    });
 
     it('redeems when the limit is not reached (the same path, without the hook)', async () => {
       const input = await setup('fine', 'customer', '198.51.100.5');
