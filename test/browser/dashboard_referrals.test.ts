@@ -124,8 +124,8 @@ describe('dashboard: programs, referrals and overview', { skip }, () => {
       })),
     );
     const noteAt = (line: number) => notes.find((n) => n.top === (line - 1) * 20)?.text ?? '';
-    assert.match(noteAt(recipientLine), /expected one of "referrer"\|"referee"/, JSON.stringify(notes));
-    assert.match(noteAt(eligibilityLine), /expected one of "any"/, JSON.stringify(notes));
+    assert.match(noteAt(recipientLine), /must be one of: referrer, referee/, JSON.stringify(notes));
+    assert.match(noteAt(eligibilityLine), /must be one of: any, card_on_file/, JSON.stringify(notes));
     const bad = await page.locator('.json-gutter-bad').allInnerTexts();
     assert.deepEqual(
       bad.map(Number).sort((a, b) => a - b),

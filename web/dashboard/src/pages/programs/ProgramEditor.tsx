@@ -16,7 +16,7 @@ function editable(doc: ProgramDocument, schema: JsonSchema | null): string {
   return JSON.stringify(schema ? inSchemaOrder(schema, rest) : rest, null, 2);
 }
 
-/** `'rewards[0].recipient': Invalid option` -> `Invalid option`: the path is shown separately. */
+/** `'rewards[0].recipient': must be one of: referrer, referee` -> the message after the path, shown separately. */
 function bare(message: string, param: string) {
   const prefix = `'${param}': `;
   return message.startsWith(prefix) ? message.slice(prefix.length) : message;
