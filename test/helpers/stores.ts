@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openPglite, openPostgres } from '../../src/adapters/db/db.js';
 import { migrate } from '../../src/adapters/db/migrate.js';
-import type { Db } from '../../src/app/ports.js';
+import type { Db, Sql } from '../../src/app/ports.js';
 
 /**
  * Every store test runs on the embedded store and, where DATABASE_URL is set, on PostgreSQL too.
@@ -84,5 +84,17 @@ export async function openTestPostgres(poolSize = 20): Promise<Db> {
       await db.close();
       await database.drop();
     },
+  };
+}
+
+/** The store with every statement, its transactions' included, going through `wrap` (faults, hooks). */
+export function wrapStore(db: Db, wrap: (sql: Sql) => Sql): Db {
+  const outside = wrap(db);
+  return {
+    kind: db.kind,
+    query: (text, params) => outside.query(text, params),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    exec: (script) => db.exec(script),
+    close: () => db.close(),
   };
 }

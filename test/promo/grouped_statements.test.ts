@@ -7,7 +7,7 @@ import { redeemCodeStandalone, validateCode } from '../../src/app/promo_redempti
 import { MAX_GROUP, takeRedemption } from '../../src/app/promo_redemption_writes.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
 import { TestClock } from '../helpers/harness.js';
-import { storeCases } from '../helpers/stores.js';
+import { storeCases, wrapStore } from '../helpers/stores.js';
 
 /**
  * Requests that arrive while their workspace's read or write is in flight are read, and written,
@@ -48,14 +48,7 @@ function counting(db: Db) {
       return sql.query(text, params);
     },
   });
-  const wrapped: Db = {
-    kind: db.kind,
-    query: (text, params) => wrap(db).query(text, params),
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
-    exec: (script) => db.exec(script),
-    close: () => db.close(),
-  };
-  return { db: wrapped, counts };
+  return { db: wrapStore(db, wrap), counts };
 }
 
 for (const store of storeCases()) {

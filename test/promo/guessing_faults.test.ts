@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Db, Sql } from '../../src/app/ports.js';
+import type { Sql } from '../../src/app/ports.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
-import { storeCases } from '../helpers/stores.js';
+import { storeCases, wrapStore } from '../helpers/stores.js';
 
 /**
  * A refused redemption with an Idempotency-Key is counted against the guessing limits before its
@@ -23,21 +23,11 @@ function failing(sql: Sql): Sql {
   };
 }
 
-function withFailingCounter(db: Db): Db {
-  return {
-    kind: db.kind,
-    query: failing(db).query,
-    transaction: (fn) => db.transaction((tx) => fn(failing(tx))),
-    exec: (script) => db.exec(script),
-    close: () => db.close(),
-  };
-}
-
 for (const store of storeCases()) {
   describe(`a failure count that fails (${store.name})`, () => {
     let h: Harness;
     before(async () => {
-      h = await startHarness({ name: store.name, open: async () => withFailingCounter(await store.open()) });
+      h = await startHarness({ name: store.name, open: async () => wrapStore(await store.open(), failing) });
     });
     after(() => h.close());
 

@@ -7,7 +7,7 @@ import { redeemCode, redeemCodeStandalone, validateCode } from '../../src/app/pr
 import { createWorkspace } from '../../src/app/workspaces.js';
 import { FAILURE_LIMITS, type FailureScope } from '../../src/core/promo/guessing.js';
 import { TestClock } from '../helpers/harness.js';
-import { storeCases } from '../helpers/stores.js';
+import { storeCases, wrapStore } from '../helpers/stores.js';
 
 /**
  * A request is decided on facts read before the failures of concurrent attempts are counted. A
@@ -33,16 +33,6 @@ function hookedSql(sql: Sql): Sql {
   };
 }
 
-function hooked(db: Db): Db {
-  return {
-    kind: db.kind,
-    query: hookedSql(db).query,
-    transaction: (fn) => db.transaction((tx) => fn(hookedSql(tx))),
-    exec: (script) => db.exec(script),
-    close: () => db.close(),
-  };
-}
-
 for (const store of storeCases()) {
   describe(`guessing limits reached while a request is decided (${store.name})`, () => {
     let raw: Db;
@@ -51,7 +41,7 @@ for (const store of storeCases()) {
     const now = new Date('2026-06-15T12:00:00Z');
     before(async () => {
       raw = await store.open();
-      deps = { db: hooked(raw), clock: new TestClock(now), ids: systemIds() };
+      deps = { db: wrapStore(raw, hookedSql), clock: new TestClock(now), ids: systemIds() };
       workspaceId = (await createWorkspace(deps, 'race')).workspace.id;
       await raw.query(
         `insert into promotions (workspace_id, id, name, percent_off_bps, duration, time_zone, created_at)
