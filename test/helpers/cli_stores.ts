@@ -1,4 +1,5 @@
 import { openPglite, openPostgres } from '../../src/adapters/db/db.js';
+import { migrate } from '../../src/adapters/db/migrate.js';
 import type { Db } from '../../src/app/ports.js';
 import { freshDataDir } from './processes.js';
 import { createTestDatabase } from './stores.js';
@@ -43,4 +44,15 @@ export function cliStoreCases(label: string): CliStoreCase[] {
     },
   };
   return [pglite, ...(process.env.DATABASE_URL ? [postgres] : [])];
+}
+
+/** Runs `fn` on the store and closes it (the embedded store allows one process at a time). */
+export async function onStore<T>(store: CliStore, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await store.open();
+  try {
+    await migrate(db);
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
 }

@@ -6,29 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { migrate } from '../../src/adapters/db/migrate.js';
 import { systemIds } from '../../src/adapters/system.js';
 import { upsertCustomer } from '../../src/app/customers.js';
 import { createAsset } from '../../src/app/ledger_assets.js';
 import { grant } from '../../src/app/ledger_grants.js';
-import type { Db, Deps } from '../../src/app/ports.js';
+import type { Deps } from '../../src/app/ports.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
 import { TestClock } from '../helpers/harness.js';
-import { type CliStore, cliStoreCases } from '../helpers/cli_stores.js';
+import { type CliStore, cliStoreCases, onStore } from '../helpers/cli_stores.js';
 import { runCli } from '../helpers/processes.js';
 
 const DAY = 24 * 3600 * 1000;
-
-/** Runs `fn` on the store and closes it (the embedded store allows one process at a time). */
-async function onStore<T>(store: CliStore, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await store.open();
-  try {
-    await migrate(db);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 for (const { name, make } of cliStoreCases('cli-ledger')) {
   describe(`perks ledger (${name})`, () => {

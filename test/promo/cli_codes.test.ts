@@ -7,25 +7,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { migrate } from '../../src/adapters/db/migrate.js';
 import { requestGeneration } from '../../src/app/promo_batches.js';
 import { createPromotion } from '../../src/app/promo_promotions.js';
-import type { Db } from '../../src/app/ports.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
 import { makeDeps } from '../../src/main.js';
-import { type CliStore, cliStoreCases } from '../helpers/cli_stores.js';
+import { type CliStore, cliStoreCases, onStore } from '../helpers/cli_stores.js';
 import { CLI, runCli, runTs, tempDir } from '../helpers/processes.js';
-
-/** Runs `fn` on the store and closes it (the embedded store allows one process at a time). */
-async function onStore<T>(store: CliStore, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await store.open();
-  try {
-    await migrate(db);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 for (const { name, make } of cliStoreCases('cli-promo-codes')) {
   describe(`perks promotions generate, resume and codes (${name})`, () => {
