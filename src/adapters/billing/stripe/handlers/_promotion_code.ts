@@ -114,8 +114,8 @@ async function redeemInSavepoint(
       (caught instanceof GuessingBlockedError ? caught.toPerksError() : caught);
     if (!isPerksError(err)) throw caught;
     await ctx.tx.query('rollback to savepoint stripe_promotion_code');
+    // Rolling back to the savepoint also puts the trigger back to deferred.
     await ctx.tx.query('release savepoint stripe_promotion_code');
-    await ctx.tx.query('set constraints redemptions_take_use deferred');
     return { promotion_code: { code, redemption: null, error: { code: err.code, message: err.message } } };
   }
 }
