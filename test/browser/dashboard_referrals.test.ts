@@ -234,7 +234,8 @@ describe('dashboard: programs, referrals and overview', { skip }, () => {
     assert.match(await audit.innerText(), /referral reassigned[\s\S]*support@example\.com/);
     const rewards = page.getByRole('region', { name: 'Rewards' });
     await rewards.getByText('reversed', { exact: true }).first().waitFor();
-    assert.match(await page.getByRole('region', { name: 'Referral facts' }).innerText(), /initech/);
+    // The facts are fetched again after the success message shows; wait for the new referrer.
+    await page.getByRole('region', { name: 'Referral facts' }).getByText('initech').first().waitFor();
     await screenshot(page, 'dashboard-referral-detail');
 
     await page.getByRole('link', { name: '← All referrals' }).click();
