@@ -20,6 +20,46 @@ async function count(h: Harness, table: string, workspaceId = h.workspaceId): Pr
 
 const replayed = (r: Reply) => r.headers['idempotent-replayed'] === 'true';
 
+/** Locks a customer's row from another connection until `release`, so requests on it wait. */
+async function lockCustomer(h: Harness, workspaceId: string, externalId: string) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const blocker = h.db.transaction(async (tx) => {
+    await tx.query('select 1 from customers where workspace_id = $1 and external_id = $2 for update', [
+      workspaceId,
+      externalId,
+    ]);
+    locked();
+    await released;
+  });
+  await isLocked;
+  return {
+    release: async () => {
+      release();
+      await blocker;
+    },
+  };
+}
+
+/** Waits until `n` sessions of the test database wait on a lock. */
+async function lockWaiters(h: Harness, n: number, failure: string) {
+  for (let i = 0; ; i++) {
+    const [row] = await h.db.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+       where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if (row!.n >= n) return;
+    assert.ok(i < 200, failure);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 for (const store of storeCases()) {
   describe(`idempotency (${store.name})`, () => {
     let h: Harness;
@@ -227,23 +267,7 @@ for (const store of storeCases()) {
         });
         assert.equal(created.status, 201);
         // Another connection locks the customer row, so the first request blocks inside its transaction.
-        let release!: () => void;
-        const released = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        let locked!: () => void;
-        const isLocked = new Promise<void>((resolve) => {
-          locked = resolve;
-        });
-        const blocker = h.db.transaction(async (tx) => {
-          await tx.query('select 1 from customers where workspace_id = $1 and external_id = $2 for update', [
-            ws.workspaceId,
-            'team_locked',
-          ]);
-          locked();
-          await released;
-        });
-        await isLocked;
+        const lock = await lockCustomer(h, ws.workspaceId, 'team_locked');
         const body = { external_id: 'team_locked', name: 'Renamed once' };
         const first = h.request('POST', '/v1/customers', {
           key: ws.key,
@@ -252,15 +276,7 @@ for (const store of storeCases()) {
         });
         try {
           // Wait until the first request is really waiting on the lock, inside its transaction.
-          for (let i = 0; ; i++) {
-            const waiting = await h.db.query<{ n: number }>(
-              `select count(*)::int as n from pg_stat_activity
-               where datname = current_database() and wait_event_type = 'Lock'`,
-            );
-            if (waiting[0]!.n > 0) break;
-            assert.ok(i < 200, 'the first request never reached the lock');
-            await new Promise((r) => setTimeout(r, 25));
-          }
+          await lockWaiters(h, 1, 'the first request never reached the lock');
           const second = await h.request('POST', '/v1/customers', {
             key: ws.key,
             body,
@@ -277,8 +293,7 @@ for (const store of storeCases()) {
           assert.equal(other.status, 409);
           assert.equal(other.body.error.code, 'idempotency_key_reused');
         } finally {
-          release();
-          await blocker;
+          await lock.release();
         }
         const done = await first;
         assert.equal(done.status, 200);
@@ -290,6 +305,55 @@ for (const store of storeCases()) {
         });
         assert.ok(replayed(third));
         assert.deepEqual(third.body, done.body);
+      });
+
+      it('keeps only the retry when a request still running after 60 s has its key taken over', async () => {
+        const ws = await h.newWorkspace('taken-over');
+        const created = await h.request('POST', '/v1/customers', {
+          key: ws.key,
+          body: { external_id: 'team_slow' },
+        });
+        assert.equal(created.status, 201);
+        // Another connection locks the customer row, so the first request blocks inside its transaction.
+        const lock = await lockCustomer(h, ws.workspaceId, 'team_slow');
+        const body = { external_id: 'team_slow', name: 'Renamed' };
+        const send = () =>
+          h.request('POST', '/v1/customers', { key: ws.key, body, headers: { [KEY]: 'k-slow' } });
+        const first = send();
+        let retry: Promise<Reply>;
+        try {
+          for (let i = 0; ; i++) {
+            const [claimed] = await h.db.query<{ n: number }>(
+              `select count(*)::int as n from idempotency_keys where workspace_id = $1 and key = 'k-slow'`,
+              [ws.workspaceId],
+            );
+            if (claimed!.n > 0) break;
+            assert.ok(i < 200, 'the first request never claimed its key');
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          // The first request looks abandoned: the retry takes its key over and waits on the lock too.
+          h.clock.advance(61_000);
+          retry = send();
+          await lockWaiters(h, 2, 'the retry never reached the lock');
+        } finally {
+          await lock.release();
+        }
+        const [firstReply, retryReply] = await Promise.all([first, retry!]);
+        assert.equal(firstReply.status, 409, JSON.stringify(firstReply.body));
+        assert.equal(firstReply.body.error.code, 'idempotency_key_in_use');
+        assert.match(firstReply.body.error.message, /took the key over; nothing this request did was kept/);
+        assert.equal(retryReply.status, 200, JSON.stringify(retryReply.body));
+        // The key holds the retry's answer, named by the retry's request id.
+        const again = await send();
+        assert.ok(replayed(again));
+        assert.deepEqual(again.body, retryReply.body);
+        assert.equal(again.headers['original-request'], retryReply.headers['request-id']);
+        // The first request's customer update was rolled back: one update of the customer, by the retry.
+        const [customer] = await h.db.query<{ name: string }>(
+          'select name from customers where workspace_id = $1 and external_id = $2',
+          [ws.workspaceId, 'team_slow'],
+        );
+        assert.equal(customer!.name, 'Renamed');
       });
 
       it('executes once under many concurrent attempts on several connections', async () => {

@@ -13,11 +13,17 @@ import { envelope } from './errors.js';
  */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const MAX_KEY_LENGTH = 255;
-/** A claim older than this belongs to a process that died mid-request; its work never committed. */
+/**
+ * A claim older than this is taken to belong to a process that died mid-request, and a retry may take
+ * it over. Should the first request still be running after all, it can no longer store its answer
+ * (see `store`), so its transaction rolls back and only the retry's effects are kept.
+ */
 const ABANDONED_AFTER_MS = 60_000;
 
 export interface IdempotencyClaim {
   key: string;
+  /** The request that holds the claim: only it may store an answer under the key or release it. */
+  holder: string;
 }
 
 export function requestHash(req: FastifyRequest): string {
@@ -75,7 +81,7 @@ export async function claim(
      values ($1, $2, $3, $4, $5, 'started', $6, $6, $7) on conflict (workspace_id, key) do nothing returning key`,
     [workspaceId, key, req.method, path, hash, now, req.id],
   );
-  if (inserted.length > 0) return { key };
+  if (inserted.length > 0) return { key, holder: req.id };
 
   const [row] = await deps.db.query<KeyRow>(
     `select request_hash, state, response_status, response_body, locked_at, request_id from idempotency_keys
@@ -103,7 +109,7 @@ export async function claim(
        where workspace_id = $1 and key = $2 and state = 'started' and locked_at = $4 returning key`,
       [workspaceId, key, now, row.locked_at, req.id],
     );
-    if (taken.length > 0) return { key };
+    if (taken.length > 0) return { key, holder: req.id };
   }
   throw new PerksError(
     'idempotency_key_in_use',
@@ -112,11 +118,22 @@ export async function claim(
   );
 }
 
-async function store(sql: Sql, workspaceId: string, key: string, status: number, body: unknown) {
-  await sql.query(
+/** Stores the answer under the key while `claim` still holds it; false when a retry took it over. */
+async function store(sql: Sql, workspaceId: string, claim: IdempotencyClaim, status: number, body: unknown) {
+  const stored = await sql.query(
     `update idempotency_keys set state = 'done', response_status = $3, response_body = $4
-     where workspace_id = $1 and key = $2`,
-    [workspaceId, key, status, JSON.stringify(body)],
+     where workspace_id = $1 and key = $2 and state = 'started' and request_id = $5 returning key`,
+    [workspaceId, claim.key, status, JSON.stringify(body), claim.holder],
+  );
+  return stored.length > 0;
+}
+
+function takenOver(): PerksError {
+  return new PerksError(
+    'idempotency_key_in_use',
+    `this request ran for over ${ABANDONED_AFTER_MS / 1000} s and a retry with the same Idempotency-Key took ` +
+      "the key over; nothing this request did was kept. Send it again to get the retry's answer",
+    'Idempotency-Key',
   );
 }
 
@@ -144,7 +161,8 @@ export async function execute<T>(
   try {
     const result = await deps.db.transaction(async (tx) => {
       const out = await fn(tx);
-      if (claimed) await store(tx, ws, claimed.key, out.status, out.body);
+      // Rolls the effects back when a retry took the key over: only the retry's are kept.
+      if (claimed && !(await store(tx, ws, claimed, out.status, out.body))) throw takenOver();
       return out;
     });
     reply.code(result.status);
@@ -156,15 +174,16 @@ export async function execute<T>(
     } catch (failed) {
       // Telling what the failure was failed too (a statement it runs): nothing is stored, and the key
       // is released for a retry.
-      if (claimed) await release(deps, ws, claimed.key);
+      if (claimed) await release(deps, ws, claimed);
       throw failed;
     }
     if (claimed) {
       if (isPerksError(err)) {
         const { status, body } = envelope(err, req.id);
-        await store(deps.db, ws, claimed.key, status, body);
+        // Not stored when a retry took the key over: the key then holds the retry's answer.
+        await store(deps.db, ws, claimed, status, body);
       } else {
-        await release(deps, ws, claimed.key);
+        await release(deps, ws, claimed);
       }
     }
     throw err;
@@ -172,10 +191,9 @@ export async function execute<T>(
 }
 
 /** Frees a key whose request stored no answer, so that the same request can be sent again. */
-async function release(deps: Deps, workspaceId: string, key: string) {
-  await deps.db.query('delete from idempotency_keys where workspace_id = $1 and key = $2 and state = $3', [
-    workspaceId,
-    key,
-    'started',
-  ]);
+async function release(deps: Deps, workspaceId: string, claim: IdempotencyClaim) {
+  await deps.db.query(
+    `delete from idempotency_keys where workspace_id = $1 and key = $2 and state = 'started' and request_id = $3`,
+    [workspaceId, claim.key, claim.holder],
+  );
 }
