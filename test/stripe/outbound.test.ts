@@ -129,6 +129,65 @@ for (const store of storeCases()) {
       assert.equal((await calls(ws)).length, 1);
     });
 
+    it("takes Stripe's invoice-level discounts off the base, not again the line items' own", async () => {
+      const ws = await stripeWorkspace(h, { apiKey: API_KEY });
+      const { cus, sub } = await subscribedCustomer(ws);
+      const promotion = await h.request('POST', '/v1/promotions', {
+        key: ws.key,
+        body: { name: 'Half off', percent_off_bps: 5000, duration: 'once' },
+      });
+      assert.equal(promotion.status, 201, JSON.stringify(promotion.body));
+      const code = await h.request('POST', '/v1/promotion_codes', {
+        key: ws.key,
+        body: { promotion: promotion.body.id, code: uniqueId('HALF') },
+      });
+      const redeemed = await h.request('POST', '/v1/promotion_codes/redeem', {
+        key: ws.key,
+        body: { code: code.body.code, customer: cus, subscription: sub },
+      });
+      assert.equal(redeemed.status, 201, JSON.stringify(redeemed.body));
+      // A line of 100.00 with its own discount of 20.00 (already out of Stripe's subtotal, 80.00), and a
+      // discount of 10.00 on the invoice: the customer is charged 70.00, half of which is 35.00.
+      const inv = uniqueId('in');
+      const draft = invoice(inv, cus, { subscription: sub, amount: 10_000 });
+      draft.subtotal = 8_000;
+      draft.total = 7_000;
+      draft.discounts = ['di_invoice'];
+      draft.total_discount_amounts = [
+        { amount: 2_000, discount: 'di_line' },
+        { amount: 1_000, discount: 'di_invoice' },
+      ];
+      draft.lines.data[0].discounts = ['di_line'];
+      draft.lines.data[0].discount_amounts = [{ amount: 2_000, discount: 'di_line' }];
+      const res = await expectReceipt(await ws.send(stripeEvent('invoice.created', draft)), 'processed');
+      const event = await h.request('GET', `/v1/stripe/events/${res.body.id}`, { key: ws.key });
+      assert.equal(event.body.result.discount_cents, 3_500, JSON.stringify(event.body.result));
+      const queued = (await calls(ws)).find((c) => c.params.invoice === inv);
+      assert.equal(queued.params.amount, -3_500);
+
+      // A payload without `discounts` cannot tell the two apart: both come off 80.00 (50.00, so 25.00).
+      const { cus: other, sub: otherSub } = await subscribedCustomer(ws);
+      const again = await h.request('POST', '/v1/promotion_codes', {
+        key: ws.key,
+        body: { promotion: promotion.body.id, code: uniqueId('HALF') },
+      });
+      await h.request('POST', '/v1/promotion_codes/redeem', {
+        key: ws.key,
+        body: { code: again.body.code, customer: other, subscription: otherSub },
+      });
+      const legacy = invoice(uniqueId('in'), other, { subscription: otherSub, amount: 10_000 });
+      legacy.subtotal = 8_000;
+      legacy.total_discount_amounts = draft.total_discount_amounts;
+      delete legacy.discounts;
+      const legacyRes = await expectReceipt(
+        await ws.send(stripeEvent('invoice.created', legacy)),
+        'processed',
+      );
+      const legacyEvent = await h.request('GET', `/v1/stripe/events/${legacyRes.body.id}`, { key: ws.key });
+      assert.equal(legacyEvent.body.result.discount_cents, 2_500, JSON.stringify(legacyEvent.body.result));
+      assert.equal(await work(), 2, 'both discount lines are sent');
+    });
+
     it('a code redeemed after the period was paid discounts the draft of the next period, by its line period', async () => {
       const DAY = 86_400;
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });

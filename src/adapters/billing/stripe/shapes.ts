@@ -117,8 +117,15 @@ export const invoice = z.object({
   status: z.string().nullable(),
   currency: z.string(),
   amount_paid: z.number().int().nonnegative(),
+  /** Before invoice-level discounts; the line items' own discounts are already taken off. */
   subtotal: amount,
-  total_discount_amounts: z.array(z.object({ amount })).nullable().optional(),
+  /** Every discount's amount, the line items' and the invoice's alike. */
+  total_discount_amounts: z
+    .array(z.object({ amount, discount: optionalRef }))
+    .nullable()
+    .optional(),
+  /** The discounts of the invoice itself (not of its line items). */
+  discounts: z.array(ref).nullable().optional(),
   subscription: optionalRef,
   parent: z
     .object({ subscription_details: z.object({ subscription: ref }).nullable().optional() })

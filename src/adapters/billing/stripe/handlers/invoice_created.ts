@@ -8,7 +8,22 @@ import {
   type StripeHandler,
   subscriptionLock,
 } from '../mapping.js';
-import { invoice } from '../shapes.js';
+import { type Invoice, invoice } from '../shapes.js';
+
+/**
+ * What Stripe's own invoice-level discounts take off. Stripe's `subtotal` already nets the line
+ * items' discounts, while `total_discount_amounts` lists those too, so only the amounts of the
+ * discounts named in the invoice's `discounts` are taken off. A payload without `discounts` (or an
+ * amount that names no discount) cannot tell them apart, and every amount is taken off: the smaller
+ * base, so a discount is never larger than what the customer is charged.
+ */
+function invoiceLevelDiscounts(inv: Invoice): number {
+  const amounts = inv.total_discount_amounts ?? [];
+  const onInvoice = inv.discounts ? new Set(inv.discounts) : undefined;
+  return amounts
+    .filter((d) => !onInvoice || !d.discount || onInvoice.has(d.discount))
+    .reduce((sum, d) => sum + d.amount, 0);
+}
 
 /**
  * invoice.created (a draft) -> settle: the invoice is settled as `/v1/invoices/settle` would settle it
@@ -36,8 +51,7 @@ const handler: StripeHandler = {
           'no Stripe API key is configured (PUT /v1/stripe/settings), so the invoice was not settled; retry after setting one',
       };
     }
-    const discounts = (inv.total_discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
-    const subtotal = inv.subtotal - discounts;
+    const subtotal = inv.subtotal - invoiceLevelDiscounts(inv);
     if (subtotal <= 0)
       return { kind: 'ignore', reason: `nothing to settle (subtotal after Stripe discounts is ${subtotal})` };
     const subscription = invoiceSubscription(inv);
