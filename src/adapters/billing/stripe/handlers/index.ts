@@ -7,7 +7,9 @@ import customerSubscriptionDeleted from './customer_subscription_deleted.js';
 import customerSubscriptionUpdated from './customer_subscription_updated.js';
 import customerUpdated from './customer_updated.js';
 import invoiceCreated from './invoice_created.js';
+import invoiceDeleted from './invoice_deleted.js';
 import invoicePaid from './invoice_paid.js';
+import invoiceVoided from './invoice_voided.js';
 import paymentMethodAttached from './payment_method_attached.js';
 import productCreated from './product_created.js';
 import productUpdated from './product_updated.js';
@@ -22,6 +24,8 @@ export const HANDLERS: ReadonlyMap<string, StripeHandler> = new Map(
     customerSubscriptionUpdated,
     customerSubscriptionDeleted,
     invoiceCreated,
+    invoiceVoided,
+    invoiceDeleted,
     invoicePaid,
     chargeRefunded,
     chargeDisputeCreated,
