@@ -169,8 +169,6 @@ export function fromFastify(err: FastifyError): PerksError | undefined {
       return new PerksError('body_too_large', 'the request body exceeds the limit of 1048576 bytes (1 MiB)');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new PerksError('unsupported_media_type', 'send the body as application/json');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new PerksError('body_malformed', 'the body is empty; send a JSON object');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new PerksError('body_malformed', 'the Content-Length header does not match the body');
     default:

@@ -142,12 +142,24 @@ export async function buildServer(deps: Deps, options: ServerOptions = {}): Prom
   app.setValidatorCompiler(({ schema, httpPart }) => (data) => {
     const result = safeParse(schema as $ZodType, data, { reportInput: true });
     if (result.success) return { value: result.data };
+    // No body reaches here as null, an empty one with the JSON header as undefined.
+    if (httpPart === 'body' && (data === undefined || data === null)) {
+      return { error: new PerksError('body_malformed', 'the body is empty (or null); send a JSON object') };
+    }
     return { error: fromZod(result.error, httpPart === 'querystring' ? 'query' : (httpPart ?? 'body')) };
   });
   app.setSerializerCompiler(serializerCompiler);
   // The API takes JSON bodies only: without this, Fastify's own text/plain parser would hand the
   // route a string, refused as a wrong type instead of the wrong media type it is.
   app.removeContentTypeParser('text/plain');
+  // An empty JSON body is no body, as without the header: a route whose body is optional (a void)
+  // runs, and one that needs a body says it is empty.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') return done(null, undefined);
+    return parseJson(req, body as string, done);
+  });
 
   app.decorateRequest('workspaceId', '');
   app.decorateRequest('idempotency', undefined);

@@ -140,6 +140,19 @@ for (const store of storeCases()) {
       const malformed = await h.request('POST', '/v1/customers', { rawBody: '{"external_id": ' });
       assert.equal(malformed.status, 400);
       assert.equal(malformed.body.error.code, 'body_malformed');
+      // An empty body with the JSON header is no body: a route that needs one says it is empty, and
+      // one that takes none (a void) runs as it would without the header.
+      const json = { 'content-type': 'application/json' };
+      const empty = await h.request('POST', '/v1/customers', { headers: json });
+      assert.equal(empty.status, 400);
+      assert.equal(empty.body.error.code, 'body_malformed');
+      assert.match(empty.body.error.message, /the body is empty/);
+      const absent = await h.request('POST', '/v1/customers');
+      assert.deepEqual(absent.body.error.message, empty.body.error.message);
+      const voidWithHeader = await h.request('POST', '/v1/invoices/in_nothing/void', { headers: json });
+      const voidWithout = await h.request('POST', '/v1/invoices/in_nothing/void');
+      assert.equal(voidWithHeader.status, 404, JSON.stringify(voidWithHeader.body));
+      assert.equal(voidWithHeader.body.error.message, voidWithout.body.error.message);
       const media = await h.request('POST', '/v1/customers', {
         rawBody: 'external_id=x',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
