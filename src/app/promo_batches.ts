@@ -324,9 +324,28 @@ export async function listBatches(
      order by id desc limit $4`,
     [workspaceId, promotionId, page.starting_after ?? null, page.limit + 1],
   );
+  return batchPage(rows, page.limit);
+}
+
+/** A workspace's batches over all its promotions, newest first (its primary key orders them). */
+export async function listWorkspaceBatches(
+  sql: Sql,
+  workspaceId: string,
+  page: { limit: number; starting_after?: string | undefined },
+) {
+  const rows = await sql.query<BatchRow>(
+    `select * from code_batches where workspace_id = $1 and ($2::text is null or id < $2)
+     order by id desc limit $3`,
+    [workspaceId, page.starting_after ?? null, page.limit + 1],
+  );
+  return batchPage(rows, page.limit);
+}
+
+/** One page of a list read with `limit + 1` rows: the extra row only says that more follow. */
+function batchPage(rows: BatchRow[], limit: number) {
   return {
     object: 'list' as const,
-    data: rows.slice(0, page.limit).map(batchView),
-    has_more: rows.length > page.limit,
+    data: rows.slice(0, limit).map(batchView),
+    has_more: rows.length > limit,
   };
 }

@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
-import { progressLine, registerPromotionCommands } from '../../src/adapters/cli/promotions.js';
+import { progressLine, registerPromotionCommands, shellQuote } from '../../src/adapters/cli/promotions.js';
 import { makeDeps, openStore } from '../../src/main.js';
 import { loadConfig } from '../../src/config.js';
 import { migrate } from '../../src/adapters/db/migrate.js';
@@ -38,17 +47,57 @@ describe('perks promotions (embedded store)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function run(...args: string[]) {
+  /** Runs a command; `onProgress` sees each chunk of progress (stderr) as it is written. */
+  async function runWith(onProgress: (chunk: string) => void, ...args: string[]) {
     const lines: string[] = [];
     const progress: string[] = [];
     const program = new Command().exitOverride();
     registerPromotionCommands(program, {
       out: (line) => lines.push(line),
-      progress: { isTTY: false, write: (chunk: string) => progress.push(chunk) > 0 },
+      progress: {
+        isTTY: false,
+        write: (chunk: string) => {
+          onProgress(chunk);
+          return progress.push(chunk) > 0;
+        },
+      },
     });
     await program.parseAsync(args, { from: 'user' });
     return { lines: lines.join('\n').split('\n'), progress };
   }
+  const run = (...args: string[]) => runWith(() => {}, ...args);
+
+  /** A promotion made through the CLI, for one test. */
+  async function promotionFor(name: string) {
+    const created = await run(
+      'promotions',
+      'create',
+      '--workspace',
+      workspace,
+      '--name',
+      name,
+      '--percent-off-bps',
+      '1000',
+      '--json',
+    );
+    return (JSON.parse(created.lines.join('\n')) as { id: string }).id;
+  }
+
+  /** Runs `fn` from an empty folder of its own, where a file named '-' written by mistake would show. */
+  async function inEmptyFolder(fn: (folder: string) => Promise<void>) {
+    const here = process.cwd();
+    const folder = mkdtempSync(path.join(dir, 'cwd-'));
+    process.chdir(folder);
+    try {
+      await fn(folder);
+    } finally {
+      process.chdir(here);
+    }
+  }
+
+  /** What a folder holds besides `keep`: a file written aside and left behind would show here. */
+  const leftovers = (folder: string, keep: string[]) =>
+    readdirSync(folder).filter((name) => !keep.includes(name));
 
   it('creates a promotion, adds a code, generates a batch with progress and writes it to CSV', async () => {
     const created = await run(
@@ -93,8 +142,9 @@ describe('perks promotions (embedded store)', () => {
     );
     assert.match(generated.lines[0]!, /^Generated 1200 codes in batch cbatch_/);
     assert.match(generated.lines[1]!, /^Wrote 1200 codes to /);
-    assert.ok(generated.progress.length >= 2, 'progress was reported while the batch ran');
-    assert.equal(generated.progress.at(-1), `${progressLine(1200, 1200)}\n`);
+    assert.ok(generated.progress.length >= 3, 'progress was reported while the batch ran');
+    assert.equal(generated.progress.at(-2), `${progressLine(1200, 1200)}\n`);
+    assert.equal(generated.progress.at(-1), `Writing 1,200 codes to ${file}...\n`);
     const csv = readFileSync(file, 'utf8').trim().split('\n');
     assert.equal(csv[0], 'code,id,promotion_id,batch_id,max_redemptions,expires_at');
     assert.equal(csv.length, 1201);
@@ -182,6 +232,7 @@ describe('perks promotions (embedded store)', () => {
       run('promotions', 'resume', promotion, 'cbatch_x', '--workspace', missing, '--output', file),
       noWorkspace,
     );
+    await assert.rejects(run('promotions', 'batches', '--workspace', missing), noWorkspace);
     assert.equal(existsSync(file), false, 'no CSV file was written');
 
     const db = await openStore(loadConfig(), 'test');
@@ -250,6 +301,157 @@ describe('perks promotions (embedded store)', () => {
     assert.equal(list.code, 1);
     assert.equal(list.stderr, "perks: 'limit': must be between 1 and 100\n");
     assert.equal(list.stdout, '');
+  });
+
+  it('generate --output - prints only the codes on stdout, and every message on stderr', async () => {
+    const promotion = await promotionFor('Stdout');
+    await inEmptyFolder(async (folder) => {
+      const generated = await run(
+        'promotions',
+        'generate',
+        promotion,
+        '--workspace',
+        workspace,
+        '--count',
+        '1500',
+        '--output',
+        '-',
+      );
+      assert.equal(generated.lines[0], 'code,id,promotion_id,batch_id,max_redemptions,expires_at');
+      assert.equal(generated.lines.length, 1501);
+      assert.ok(
+        generated.lines.slice(1).every((row) => /^[A-Z2-9]{12},pcode_\w+,promo_\w+,cbatch_\w+,1,$/.test(row)),
+        'stdout holds the codes and nothing else',
+      );
+      const stderr = generated.progress.join('');
+      const id = stderr.match(/^Batch (cbatch_\w+) created: 1,500 codes$/m)?.[1];
+      assert.ok(id, stderr);
+      assert.ok(
+        stderr.endsWith(
+          `${progressLine(1500, 1500)}\nWriting 1,500 codes to stdout...\nGenerated 1500 codes in batch ${id}.\nWrote 1500 codes to stdout.\n`,
+        ),
+        stderr,
+      );
+      assert.deepEqual(readdirSync(folder), [], "no file named '-' was written");
+    });
+  });
+
+  it('refuses generate and resume with both --output - and --json, before anything is done', async () => {
+    const promotion = await promotionFor('Dash and JSON');
+    const refused = (err: Error & { code?: string; param?: string }) =>
+      err.code === 'parameter_invalid' &&
+      err.param === 'output' &&
+      err.message.startsWith("'--output -' puts the codes on stdout, so '--json' cannot");
+    await inEmptyFolder(async (folder) => {
+      await assert.rejects(
+        run(
+          'promotions',
+          'generate',
+          promotion,
+          '--workspace',
+          workspace,
+          '--count',
+          '5',
+          '--output',
+          '-',
+          '--json',
+        ),
+        refused,
+      );
+      await assert.rejects(
+        run(
+          'promotions',
+          'resume',
+          promotion,
+          'cbatch_x',
+          '--workspace',
+          workspace,
+          '--output',
+          '-',
+          '--json',
+        ),
+        refused,
+      );
+      assert.deepEqual(readdirSync(folder), [], "no file named '-' was written");
+    });
+    const listed = await run('promotions', 'codes', promotion, '--workspace', workspace);
+    assert.deepEqual(listed.lines, ['code,id,promotion_id,batch_id,max_redemptions,expires_at'], 'no codes');
+  });
+
+  it('quotes the words of a suggested command for a POSIX shell only when they need it', () => {
+    const cases: [string, string, string][] = [
+      ['a plain path', '/tmp/out/codes-2024_v1.csv', '/tmp/out/codes-2024_v1.csv'],
+      ['an id', 'cbatch_01hx', 'cbatch_01hx'],
+      ['stdout', '-', '-'],
+      ['a space', '/tmp/my codes.csv', "'/tmp/my codes.csv'"],
+      ['a single quote', "Bob's.csv", `'Bob'\\''s.csv'`],
+      ['only quotes', "''", `''\\'''\\'''`],
+      ['the empty word', '', "''"],
+      ['shell syntax', '$HOME/*.csv;rm -rf ~', "'$HOME/*.csv;rm -rf ~'"],
+      ['a double quote and a backslash', 'a"b\\c', `'a"b\\c'`],
+      ['a new line', 'a\nb', "'a\nb'"],
+      ['non-ASCII', 'codes-été.csv', "'codes-été.csv'"],
+    ];
+    for (const [label, word, quoted] of cases) assert.equal(shellQuote(word), quoted, label);
+  });
+
+  it('Ctrl-C during the final export leaves an existing file as it was and nothing written aside', async () => {
+    const promotion = await promotionFor('Interrupted export');
+    const folder = mkdtempSync(path.join(dir, 'aside-'));
+    const file = path.join(folder, 'codes.csv');
+    writeFileSync(file, 'an earlier export\n');
+    const savedExitCode = process.exitCode;
+    // The export starts right after this line; a SIGINT then (as the handlers see one) stops it.
+    const interrupt = (chunk: string) => {
+      if (chunk.startsWith('Writing ')) process.emit('SIGINT', 'SIGINT');
+    };
+    try {
+      const generated = await runWith(
+        interrupt,
+        'promotions',
+        'generate',
+        promotion,
+        '--workspace',
+        workspace,
+        '--count',
+        '1200',
+        '--output',
+        file,
+      );
+      assert.equal(readFileSync(file, 'utf8'), 'an earlier export\n');
+      assert.deepEqual(leftovers(folder, ['codes.csv']), []);
+      assert.equal(process.exitCode, 130);
+      assert.deepEqual(generated.lines, [''], 'nothing on stdout');
+      const stderr = generated.progress.join('');
+      const id = stderr.match(/^Batch (cbatch_\w+) created/m)?.[1];
+      assert.ok(
+        stderr.endsWith(
+          [
+            `Stopped after 0 of 1,200 codes: '${file}' is left as it was.`,
+            `The codes are stored in batch ${id}; export them with:`,
+            `  perks promotions codes ${promotion} --workspace ${workspace} --batch ${id} --output ${file}`,
+            '',
+          ].join('\n'),
+        ),
+        stderr,
+      );
+    } finally {
+      process.exitCode = savedExitCode;
+    }
+  });
+
+  it('replaces an existing file once every code is written, keeping its permissions', async () => {
+    const promotion = await promotionFor('Replaced');
+    await run('promotions', 'generate', promotion, '--workspace', workspace, '--count', '250');
+    const folder = mkdtempSync(path.join(dir, 'replace-'));
+    const file = path.join(folder, 'codes.csv');
+    writeFileSync(file, 'an earlier export\n');
+    chmodSync(file, 0o600);
+    const codes = await run('promotions', 'codes', promotion, '--workspace', workspace, '--output', file);
+    assert.deepEqual(codes.lines, [`Wrote 250 codes to ${file}.`]);
+    assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, 251);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.deepEqual(leftovers(folder, ['codes.csv']), []);
   });
 
   it('draws a progress bar', () => {

@@ -4,7 +4,8 @@
  * cannot be written, a batch interrupted by Ctrl-C, and codes printed to stdout.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { requestGeneration } from '../../src/app/promo_batches.js';
@@ -12,7 +13,30 @@ import { createPromotion } from '../../src/app/promo_promotions.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
 import { makeDeps } from '../../src/main.js';
 import { type CliStore, cliStoreCases, onStore } from '../helpers/cli_stores.js';
-import { CLI, runCli, runTs, tempDir } from '../helpers/processes.js';
+import { CLI, ROOT, runCli, runTs, tempDir } from '../helpers/processes.js';
+
+/**
+ * Runs one line as an operator would paste it into a POSIX shell, with `perks` standing for the CLI
+ * (exec'd, so it is the shell's own process).
+ */
+function inShell(line: string, env: Record<string, string>) {
+  const shell = spawn(
+    'sh',
+    ['-c', `perks() { exec "$PERKS_NODE" --import tsx "$PERKS_CLI" "$@"; }\n${line}`],
+    {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env, PERKS_NODE: process.execPath, PERKS_CLI: CLI },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  shell.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  shell.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    shell.on('error', reject).on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 for (const { name, make } of cliStoreCases('cli-promo-codes')) {
   describe(`perks promotions generate, resume and codes (${name})`, () => {
@@ -133,7 +157,8 @@ for (const { name, make } of cliStoreCases('cli-promo-codes')) {
     );
 
     it('prints the batch id at once; Ctrl-C stops after a chunk, says how to carry on, and resume finishes it', async () => {
-      const file = path.join(out.dir, 'interrupted.csv');
+      // A path with a space and a quote: the suggested command, pasted into a shell, still finds it.
+      const file = path.join(out.dir, "Bob's interrupted codes.csv");
       // An earlier export there is kept until this one writes its codes.
       writeFileSync(file, 'an earlier export\n');
       const child = runTs(
@@ -147,7 +172,8 @@ for (const { name, make } of cliStoreCases('cli-promo-codes')) {
         const { code } = await child.exited(60_000);
         assert.equal(code, 130, child.stderr());
         assert.equal(child.stdout(), '');
-        const resume = `perks promotions resume ${promotion} ${id} --workspace ${workspace} --output ${file}`;
+        const quoted = `'${file.replaceAll("'", `'\\''`)}'`;
+        const resume = `perks promotions resume ${promotion} ${id} --workspace ${workspace} --output ${quoted}`;
         assert.match(
           child.stderr(),
           new RegExp(`\\nStopped: batch ${id} has [0-9,]+ of 20,000 codes and stays (pending|running)\\.\\n`),
@@ -163,13 +189,18 @@ for (const { name, make } of cliStoreCases('cli-promo-codes')) {
           'the stopped run left the file as it was',
         );
 
-        const resumed = await cli('resume', promotion, id!, '--workspace', workspace, '--output', file);
+        const resumed = await inShell(resume, store.env);
         assert.equal(resumed.code, 0, resumed.stderr);
         assert.equal(
           resumed.stdout,
           `Generated 20000 codes in batch ${id}.\nWrote 20000 codes to ${file}.\n`,
         );
         assert.equal(readFileSync(file, 'utf8').trim().split('\n').length, 20001);
+        assert.deepEqual(
+          readdirSync(out.dir).filter((name) => name.endsWith('.tmp')),
+          [],
+          'nothing written aside is left',
+        );
       } finally {
         child.kill();
       }

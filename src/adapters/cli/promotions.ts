@@ -1,9 +1,19 @@
-import { open } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants, rmSync } from 'node:fs';
+import { access, type FileHandle, lstat, open, rename, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
+import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import type { Db, Deps } from '../../app/ports.js';
-import { type BatchView, getBatch, requestGeneration, workCodeBatchOnce } from '../../app/promo_batches.js';
+import {
+  type BatchView,
+  getBatch,
+  listBatches,
+  listWorkspaceBatches,
+  requestGeneration,
+  workCodeBatchOnce,
+} from '../../app/promo_batches.js';
 import { createCode, listCodes } from '../../app/promo_codes.js';
 import {
   createPromotion,
@@ -56,6 +66,22 @@ const list = (value: string) =>
 
 /** `list --limit`, checked like the API's `?limit=` (1 to 100, same message) instead of clamped. */
 const listInput = z.strictObject({ limit: pageQuery.limit });
+
+/**
+ * `--output` of `generate` and `resume`. `-` puts the codes on stdout, where a `--json` batch would
+ * run into them, so the two are refused together before anything is done.
+ */
+function outputOption(opts: Record<string, unknown>): string | undefined {
+  const output = opts.output as string | undefined;
+  if (output === '-' && opts.json) {
+    throw new PerksError(
+      'parameter_invalid',
+      "'--output -' puts the codes on stdout, so '--json' cannot print the batch there too; write the codes to a file, or leave out --json",
+      'output',
+    );
+  }
+  return output;
+}
 
 /** Parses with an API schema; a failure is the same typed error the API would answer. */
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
@@ -150,34 +176,137 @@ async function followBatch(
   return current;
 }
 
-/** Where exported codes go: a file opened before any work (`name` is its path), or stdout. */
+/** Where exported codes go: a file checked before any work, or stdout. */
 interface CodeSink {
+  /** For messages: the path, or "stdout". */
   name: string;
+  /** What `--output` takes to write here again: the path as given, or "-". */
+  option: string;
+  /** The codes go to stdout, so every other message goes to stderr. */
+  stdout: boolean;
+  /** What an export stopped halfway leaves behind, for the message that says so. */
+  stoppedNote: string;
   /** False once nobody reads any more (a closed pipe), so there is no point going on. */
   write(lines: string[]): Promise<boolean>;
+  /** Makes what was written the output (a file written aside is renamed over the target). */
+  commit(): Promise<void>;
+  /** Closes the output; an export that was not committed is removed. */
   close(): Promise<void>;
+  /** Removes an uncommitted export at once, for a process about to end on a second Ctrl-C. */
+  abandon(): void;
 }
 
 /** Node's reason without the code and path around it: "no such file or directory". */
 const reason = (err: unknown) =>
   (err instanceof Error ? err.message : String(err)).replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '');
 
+/** A name beside `file` for writing it aside: `.codes.csv.1f2e3d4c.tmp` (the name kept under 255 bytes). */
+const asideOf = (file: string) =>
+  path.join(
+    path.dirname(file),
+    `.${path.basename(file).slice(0, 200)}.${randomBytes(4).toString('hex')}.tmp`,
+  );
+
 /**
- * Opens `file` for writing now, so a path that cannot be written (no such folder, a folder, no
+ * Checks now that `file` can be written, so a path that cannot (no such folder, a folder, no
  * permission) is refused before anything is generated. A later write error (a full disk) names the
  * file and adds `afterWriteError`: how to get the codes again.
+ *
+ * A regular file (or a new one) is written aside in its folder and renamed over the target once every
+ * code is in it, so the target is always either as it was or complete, whatever stops the export. A
+ * path that is something else (a device such as /dev/full, a pipe, a symlink) is written in place.
  */
 async function openOutput(file: string, afterWriteError = ''): Promise<CodeSink> {
   const cannotWrite = (err: unknown, hint = '') =>
     new PerksError('parameter_invalid', `cannot write '${file}': ${reason(err)}${hint}`, 'output');
-  // Opened without truncating: a generation stopped or failed before its export leaves an existing
-  // file as it was. The file is emptied when the first lines are written.
+  const found = await lstat(file).catch((err: unknown) => {
+    if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw cannotWrite(err);
+  });
+  if (found !== undefined && !found.isFile()) return writeInPlace(file, cannotWrite, afterWriteError);
+  const refuse = (err: unknown) => {
+    throw cannotWrite(err);
+  };
+  // The target is only checked, not opened: it stays as it is until the file written aside replaces
+  // it. A file is tried aside now (the folder must exist and let this process create files), then removed.
+  if (found !== undefined) await access(file, fsConstants.W_OK).catch(refuse);
+  const probe = asideOf(file);
+  await (await open(probe, 'wx').catch(refuse)).close();
+  await rm(probe, { force: true });
+  return writeAside(file, found && found.mode & 0o7777, cannotWrite, afterWriteError);
+}
+
+type CannotWrite = (err: unknown, hint?: string) => PerksError;
+
+/** Writes beside `file` and renames over it on commit; keeps the old file's permissions. */
+function writeAside(
+  file: string,
+  mode: number | undefined,
+  cannotWrite: CannotWrite,
+  afterWriteError: string,
+): CodeSink {
+  const aside = asideOf(file);
+  let handle: FileHandle | undefined;
+  let committed = false;
+  const create = async () => {
+    const created = await open(aside, 'wx');
+    if (mode !== undefined) await created.chmod(mode);
+    return created;
+  };
+  return {
+    name: file,
+    option: file,
+    stdout: false,
+    stoppedNote: `'${file}' is left as it was`,
+    async write(lines) {
+      try {
+        handle ??= await create();
+        await handle.write(lines.map((line) => `${line}\n`).join(''));
+        return true;
+      } catch (err) {
+        throw cannotWrite(err, afterWriteError);
+      }
+    },
+    async commit() {
+      try {
+        handle ??= await create();
+        await handle.close();
+        handle = undefined;
+        await rename(aside, file);
+        committed = true;
+      } catch (err) {
+        throw cannotWrite(err, afterWriteError);
+      }
+    },
+    async close() {
+      if (committed) return;
+      await handle?.close().catch(() => {});
+      handle = undefined;
+      await rm(aside, { force: true });
+    },
+    abandon() {
+      if (!committed) rmSync(aside, { force: true });
+    },
+  };
+}
+
+/** Opens `file` now and writes into it (a device cannot be renamed over, nor a pipe). */
+async function writeInPlace(
+  file: string,
+  cannotWrite: CannotWrite,
+  afterWriteError: string,
+): Promise<CodeSink> {
+  // Opened without truncating: a generation stopped or failed before its export leaves what is there
+  // as it was. It is emptied when the first lines are written.
   const handle = await open(file, 'a').catch((err: unknown) => {
     throw cannotWrite(err);
   });
   let emptied = false;
   return {
     name: file,
+    option: file,
+    stdout: false,
+    stoppedNote: `'${file}' holds only some of them`,
     async write(lines) {
       try {
         if (!emptied) {
@@ -191,6 +320,7 @@ async function openOutput(file: string, afterWriteError = ''): Promise<CodeSink>
         throw cannotWrite(err, afterWriteError);
       }
     },
+    commit: async () => {},
     async close() {
       try {
         await handle.close();
@@ -198,6 +328,7 @@ async function openOutput(file: string, afterWriteError = ''): Promise<CodeSink>
         throw cannotWrite(err, afterWriteError);
       }
     },
+    abandon: () => {},
   };
 }
 
@@ -212,20 +343,30 @@ function stdoutSink(io: CliOutput): CodeSink {
   if (!process.stdout.listeners('error').includes(stdoutClosed)) process.stdout.on('error', stdoutClosed);
   return {
     name: 'stdout',
+    option: '-',
+    stdout: true,
+    stoppedNote: 'stdout got only some of them',
     async write(lines) {
       if (process.stdout.destroyed) return false;
       if (lines.length > 0) io.out(lines.join('\n'));
       return true;
     },
+    commit: async () => {},
     close: async () => {},
+    abandon: () => {},
   };
 }
+
+/** `--output`: `-` is stdout, anything else a file checked now. */
+const openSink = (io: CliOutput, output: string, afterWriteError = '') =>
+  output === '-' ? stdoutSink(io) : openOutput(output, afterWriteError);
 
 const CSV_HEADER = 'code,id,promotion_id,batch_id,max_redemptions,expires_at';
 
 /**
  * Writes the codes of a promotion (or one batch) page by page, as CSV or as one JSON array of the
- * API's code objects. Returns how many.
+ * API's code objects. `complete` is false when the reader went away or `stopped()` turned true (it is
+ * asked before each page).
  */
 async function exportCodes(
   deps: Deps,
@@ -233,11 +374,13 @@ async function exportCodes(
   filter: { promotion: string; batch?: string | undefined },
   sink: CodeSink,
   format: 'csv' | 'json' = 'csv',
-): Promise<number> {
-  if (!(await sink.write([format === 'json' ? '[' : CSV_HEADER]))) return 0;
-  let n = 0;
+  stopped: () => boolean = () => false,
+): Promise<{ written: number; complete: boolean }> {
+  if (!(await sink.write([format === 'json' ? '[' : CSV_HEADER]))) return { written: 0, complete: false };
+  let written = 0;
   let after: string | undefined;
   for (;;) {
+    if (stopped()) return { written, complete: false };
     const page = await listCodes(deps.db, workspaceId, { ...filter, limit: 100, starting_after: after });
     const reading = await sink.write(
       page.data.map((c, i) =>
@@ -247,29 +390,73 @@ async function exportCodes(
           : `${c.code},${c.id},${c.promotion_id},${c.batch_id ?? ''},${c.max_redemptions ?? ''},${c.expires_at ?? ''}`,
       ),
     );
-    n += page.data.length;
-    if (!reading || !page.has_more) break;
+    written += page.data.length;
+    if (!reading) return { written, complete: false };
+    if (!page.has_more) break;
     after = page.data.at(-1)?.id;
   }
-  if (format === 'json') await sink.write([']']);
-  return n;
+  const closed = format === 'csv' || (await sink.write([']']));
+  return { written, complete: closed };
 }
+
+/**
+ * Quotes one word for a POSIX shell, only when it needs it: `codes.csv` stays as it is, `my codes.csv`
+ * becomes `'my codes.csv'` and `it's.csv` becomes `'it'\''s.csv'` (a quote ends the quoting, goes in
+ * escaped, and the quoting starts again). The safe characters are those of Python's `shlex.quote`.
+ */
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A `perks ...` command to print for the operator to paste back into a shell. */
+const perks = (...words: string[]) => ['perks', ...words.map(shellQuote)].join(' ');
 
 /** What to run to carry on an interrupted batch, or to export a batch's codes (again). */
 const resumeCommand = (batch: BatchView, workspaceId: string) =>
-  `perks promotions resume ${batch.promotion_id} ${batch.id} --workspace ${workspaceId}`;
+  perks('promotions', 'resume', batch.promotion_id, batch.id, '--workspace', workspaceId);
 const exportCommand = (batch: BatchView, workspaceId: string) =>
-  `perks promotions codes ${batch.promotion_id} --workspace ${workspaceId} --batch ${batch.id}`;
+  perks('promotions', 'codes', batch.promotion_id, '--workspace', workspaceId, '--batch', batch.id);
 /** Added to a write error that comes after the batch was stored. */
 const exportAgain = (batch: BatchView, workspaceId: string) =>
   `; the codes are stored in batch ${batch.id}; export them with: ${exportCommand(batch, workspaceId)} --output <file>`;
 
+const signalExit = (signal: NodeJS.Signals) => 128 + constants.signals[signal];
+
+/**
+ * Runs `fn` with SIGINT and SIGTERM caught. The first is only recorded: `fn` reads it from `signal()`
+ * and stops at its next check, so a chunk or a page is never cut short. A second one ends the process
+ * at once, as if nothing caught it, right after `atOnce` (which removes a half-written export).
+ */
+async function catchingSignals<T>(
+  fn: (signal: () => NodeJS.Signals | undefined) => Promise<T>,
+  atOnce: () => void,
+): Promise<T> {
+  let received: NodeJS.Signals | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    if (received === undefined) {
+      received = signal;
+      return;
+    }
+    atOnce();
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+    process.kill(process.pid, signal);
+  };
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  try {
+    return await fn(() => received);
+  } finally {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+  }
+}
+
 /**
  * Follows a batch to the end in this process, writes its codes to `sink` and prints the outcome
- * (`generate` and `resume`). SIGINT or SIGTERM stops it after the chunk in hand: the batch stays open
- * in the store, and the message says where it stands and how it gets finished. A second signal ends
- * the process at once. `announce` is printed only once the signals are caught, so whoever reads it
- * (a person at Ctrl-C, a test) can stop the process safely from then on.
+ * (`generate` and `resume`). SIGINT or SIGTERM stops it after the chunk in hand (or the page of codes
+ * in hand, during the export): the batch stays in the store, and the message says where it stands and
+ * how it gets finished or exported. A second signal ends the process at once. `announce` is printed
+ * only once the signals are caught, so whoever reads it (a person at Ctrl-C, a test) can stop the
+ * process safely from then on. With the codes on stdout, every message goes to stderr.
  */
 async function finishBatch(
   deps: Deps,
@@ -278,45 +465,55 @@ async function finishBatch(
   batch: BatchView,
   { sink, json, announce }: { sink?: CodeSink | undefined; json?: boolean | undefined; announce?: string },
 ): Promise<void> {
-  let signal: NodeJS.Signals | undefined;
-  const stop = (received: NodeJS.Signals) => {
-    signal = received;
-  };
-  process.once('SIGINT', stop).once('SIGTERM', stop);
-  if (announce !== undefined) io.progress.write(`${announce}\n`);
-  let current: BatchView;
-  try {
-    current = await followBatch(deps, workspaceId, batch, progressReporter(io.progress), () => !!signal);
-  } finally {
-    process.off('SIGINT', stop).off('SIGTERM', stop);
-  }
-  if (signal && isOpen(current)) {
-    io.progress.write(
-      [
-        `Stopped: batch ${current.id} has ${current.generated.toLocaleString('en-US')} of ${current.total.toLocaleString('en-US')} codes and stays ${current.status}.`,
-        'A `perks serve` on this store finishes it (unless PERKS_WORKERS=false), or carry on here with:',
-        `  ${resumeCommand(current, workspaceId)}${sink ? ` --output ${sink.name}` : ''}`,
-        '',
-      ].join('\n'),
-    );
-    process.exitCode = 128 + constants.signals[signal];
-    return;
-  }
-  const filter = { promotion: current.promotion_id, batch: current.id };
-  const written = sink && (await exportCodes(deps, workspaceId, filter, sink));
-  io.out(
-    json
-      ? JSON.stringify(current, null, 2)
-      : [
-          current.status === 'succeeded'
-            ? `Generated ${current.generated} codes in batch ${current.id}.`
-            : `Batch ${current.id} ${current.status} after ${current.generated} of ${current.total} codes: ${current.error ?? ''}`,
-          sink
-            ? `Wrote ${written} codes to ${sink.name}.`
-            : `Export them with: ${exportCommand(current, workspaceId)}`,
-        ].join('\n'),
+  const note = (lines: string[]) => io.progress.write(`${lines.join('\n')}\n`);
+  const say = sink?.stdout ? note : (lines: string[]) => io.out(lines.join('\n'));
+  const output = sink ? ` --output ${shellQuote(sink.option)}` : '';
+  await catchingSignals(
+    async (signal) => {
+      if (announce !== undefined) note([announce]);
+      const stopped = () => signal() !== undefined;
+      const current = await followBatch(deps, workspaceId, batch, progressReporter(io.progress), stopped);
+      const outcome =
+        current.status === 'succeeded'
+          ? `Generated ${current.generated} codes in batch ${current.id}.`
+          : `Batch ${current.id} ${current.status} after ${current.generated} of ${current.total} codes: ${current.error ?? ''}`;
+      if (current.status !== 'succeeded') process.exitCode = 1;
+      const received = signal();
+      if (received && isOpen(current)) {
+        note([
+          `Stopped: batch ${current.id} has ${current.generated.toLocaleString('en-US')} of ${current.total.toLocaleString('en-US')} codes and stays ${current.status}.`,
+          'A `perks serve` on this store finishes it (unless PERKS_WORKERS=false), or carry on here with:',
+          `  ${resumeCommand(current, workspaceId)}${output}`,
+        ]);
+        process.exitCode = signalExit(received);
+        return;
+      }
+      if (!sink) {
+        say(
+          json
+            ? [JSON.stringify(current, null, 2)]
+            : [outcome, `Export them with: ${exportCommand(current, workspaceId)}`],
+        );
+        return;
+      }
+      note([`Writing ${current.generated.toLocaleString('en-US')} codes to ${sink.name}...`]);
+      const filter = { promotion: current.promotion_id, batch: current.id };
+      const { written, complete } = await exportCodes(deps, workspaceId, filter, sink, 'csv', stopped);
+      const interrupted = signal();
+      if (!complete) {
+        note([
+          `${interrupted ? 'Stopped' : 'The reader of stdout went away'} after ${written.toLocaleString('en-US')} of ${current.generated.toLocaleString('en-US')} codes: ${sink.stoppedNote}.`,
+          `The codes are stored in batch ${current.id}; export them with:`,
+          `  ${exportCommand(current, workspaceId)}${output}`,
+        ]);
+        if (interrupted) process.exitCode = signalExit(interrupted);
+        return;
+      }
+      await sink.commit();
+      say(json ? [JSON.stringify(current, null, 2)] : [outcome, `Wrote ${written} codes to ${sink.name}.`]);
+    },
+    () => sink?.abandon(),
   );
-  if (current.status !== 'succeeded') process.exitCode = 1;
 }
 
 /** Registers `perks promotions ...` on the program. */
@@ -453,10 +650,11 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
     .option('--length <n>', 'random characters per code, 10 to 32 (default 12)', integer)
     .option('--max-redemptions <n>', 'per code (default 1: single-use)', integer)
     .option('--expires-at <when>', "ISO date-time, or a date (end of that day in the promotion's zone)")
-    .option('--output <file>', 'write the codes of the batch to this CSV file')
+    .option('--output <file>', 'write the codes of the batch to this CSV file (- is stdout)')
     .option('--json', 'print the finished batch as JSON')
     .action(async (promotion: string, opts: Record<string, unknown>) => {
       const workspace = opts.workspace as string;
+      const file = outputOption(opts);
       const input = parse(
         generateInput,
         given({
@@ -467,14 +665,13 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
           expires_at: opts.expiresAt,
         }),
       );
-      const file = opts.output as string | undefined;
       await inWorkspace('promotions generate', workspace, async (deps, db) => {
         let sink: CodeSink | undefined;
         try {
           const { batch } = await db.transaction(async (tx) => {
             const requested = await requestGeneration(deps, tx, workspace, promotion, input);
-            // Opened before the batch commits: a file that cannot be written leaves no codes behind.
-            if (file !== undefined) sink = await openOutput(file, exportAgain(requested.batch, workspace));
+            // Checked before the batch commits: a file that cannot be written leaves no codes behind.
+            if (file !== undefined) sink = await openSink(io, file, exportAgain(requested.batch, workspace));
             return requested;
           });
           await finishBatch(deps, io, workspace, batch, {
@@ -492,14 +689,14 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
     .command('resume <promotion-id> <batch-id>')
     .description('Finish an interrupted batch, showing progress; optionally write its codes to a CSV file')
     .requiredOption('--workspace <id>', 'the workspace', workspaceOption)
-    .option('--output <file>', 'write the codes of the batch to this CSV file')
+    .option('--output <file>', 'write the codes of the batch to this CSV file (- is stdout)')
     .option('--json', 'print the finished batch as JSON')
     .action(async (promotion: string, batchId: string, opts: Record<string, unknown>) => {
       const workspace = opts.workspace as string;
-      const file = opts.output as string | undefined;
+      const file = outputOption(opts);
       await inWorkspace('promotions resume', workspace, async (deps) => {
         const batch = await getBatch(deps.db, workspace, promotion, batchId);
-        const sink = file === undefined ? undefined : await openOutput(file, exportAgain(batch, workspace));
+        const sink = file === undefined ? undefined : await openSink(io, file, exportAgain(batch, workspace));
         try {
           await finishBatch(deps, io, workspace, batch, { sink, json: opts.json as boolean | undefined });
         } finally {
@@ -518,18 +715,68 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
     .action(async (promotion: string, opts: Record<string, unknown>) => {
       const workspace = opts.workspace as string;
       const batch = opts.batch as string | undefined;
-      const file = opts.output === '-' ? undefined : (opts.output as string | undefined);
+      const output = (opts.output as string | undefined) ?? '-';
       await inWorkspace('promotions codes', workspace, async (deps) => {
         const { id } = await requirePromotion(deps.db, workspace, promotion, 'promotion');
         if (batch !== undefined) await getBatch(deps.db, workspace, id, batch);
-        const sink = file === undefined ? stdoutSink(io) : await openOutput(file);
+        const sink = await openSink(io, output);
         try {
-          const format = opts.json ? 'json' : 'csv';
-          const n = await exportCodes(deps, workspace, { promotion: id, batch }, sink, format);
-          if (file !== undefined) io.out(`Wrote ${n} codes to ${file}.`);
+          await catchingSignals(
+            async (signal) => {
+              const format = opts.json ? 'json' : 'csv';
+              const filter = { promotion: id, batch };
+              const stopped = () => signal() !== undefined;
+              const { written, complete } = await exportCodes(deps, workspace, filter, sink, format, stopped);
+              const interrupted = signal();
+              if (!complete) {
+                // The reader of stdout went away (| head): stop quietly, as other tools do.
+                if (!interrupted) return;
+                io.progress.write(`Stopped after ${written} codes: ${sink.stoppedNote}.\n`);
+                process.exitCode = signalExit(interrupted);
+                return;
+              }
+              await sink.commit();
+              if (!sink.stdout) io.out(`Wrote ${written} codes to ${sink.name}.`);
+            },
+            () => sink.abandon(),
+          );
         } finally {
           await sink.close();
         }
+      });
+    });
+
+  promotions
+    .command('batches')
+    .description("List code batches (all the workspace's, or one promotion's), newest first")
+    .requiredOption('--workspace <id>', 'the workspace', workspaceOption)
+    .option('--promotion <id>', "only this promotion's batches")
+    .option('--limit <n>', 'at most this many (1 to 100)', integer, 20)
+    .option('--json', 'print JSON')
+    .action(async (opts: { workspace: string; promotion?: string; limit: number; json?: boolean }) => {
+      const { limit } = parse(listInput, { limit: opts.limit });
+      await inWorkspace('promotions batches', opts.workspace, async (deps) => {
+        const page =
+          opts.promotion === undefined
+            ? await listWorkspaceBatches(deps.db, opts.workspace, { limit })
+            : await listBatches(
+                deps.db,
+                opts.workspace,
+                // Checked here to name the option, as `codes` does; the API names its path's `id`.
+                (await requirePromotion(deps.db, opts.workspace, opts.promotion, 'promotion')).id,
+                { limit },
+              );
+        print(
+          page,
+          opts.json,
+          () =>
+            page.data
+              .map(
+                (b) =>
+                  `${b.id}\t${b.promotion_id}\trequested ${b.total}\tgenerated ${b.generated}\t${b.status}\tcreated ${b.created_at}`,
+              )
+              .join('\n') || '(none)',
+        );
       });
     });
 }
