@@ -13,6 +13,7 @@ import {
   reversedGrants,
 } from './ledger_posting.js';
 import type { Deps, Sql } from './ports.js';
+import { revertInvoiceItemCalls } from './stripe_calls.js';
 
 export type { DiscountLine };
 
@@ -383,7 +384,9 @@ export async function settleInvoiceStandalone(
 
 /**
  * Voids a settled invoice: every piece of credit it used comes back as a new lot of the same grant
- * with the original expiry (and expires at once if that instant has passed). Voiding twice answers
+ * with the original expiry (and expires at once if that instant has passed). The invoice items a
+ * Stripe draft's settlement queued are undone in the same transaction: those not sent are canceled,
+ * those Stripe added get a deletion queued (unless `sent_items` is 'leave'). Voiding twice answers
  * with the voided settlement.
  */
 export async function voidInvoice(
@@ -392,6 +395,13 @@ export async function voidInvoice(
   workspaceId: string,
   invoiceId: string,
   hooks: SettlementHooks = noDiscounts,
+  options: {
+    /**
+     * 'leave' when Stripe voided the invoice itself: the items on it went with it, and Stripe refuses
+     * to delete items of an invoice that is no longer a draft. Default 'delete'.
+     */
+    sent_items?: 'delete' | 'leave' | undefined;
+  } = {},
 ): Promise<SettlementView> {
   const [row] = await tx.query<SettlementRow>(
     'select * from ledger_settlements where workspace_id = $1 and invoice_id = $2 for update',
@@ -446,6 +456,15 @@ export async function voidInvoice(
       settled_at: row.created_at,
     },
     discounts,
+  );
+  // Under the settlement row's lock. A worker's send or an operator's retry that read the settlement
+  // before this void commits is caught on the calls' own rows, which this locks in turn.
+  await revertInvoiceItemCalls(
+    deps,
+    tx,
+    workspaceId,
+    { id: row.id, invoice_id: row.invoice_id, line_count: row.lines.length },
+    options.sent_items ?? 'delete',
   );
   const [voided] = await tx.query<SettlementRow>(
     `update ledger_settlements set status = 'voided', voided_at = $3 where workspace_id = $1 and id = $2 returning *`,

@@ -6,13 +6,16 @@ import {
   settleInvoice,
 } from './ledger_settlements.js';
 import type { Deps, Sql } from './ports.js';
-import { enqueueStripeCalls } from './stripe_calls.js';
+import { enqueueStripeCalls, invoiceItemCallKey } from './stripe_calls.js';
 
 /**
  * A draft Stripe invoice settled by Perks: the discounts and credits that `/v1/invoices/settle` would
  * compute become negative invoice items on the draft, through the outbox, before Stripe finalises it.
  * Settlement is idempotent per invoice and each line's call has a dedupe key of its own, so an
  * invoice seen twice (a redelivered or retried event) is settled and charged once.
+ *
+ * The undo is `voidInvoice`: in the void's transaction, `revertInvoiceItemCalls` (stripe_calls.ts)
+ * cancels the items not yet sent and queues the deletion of those Stripe added.
  */
 export interface DraftInvoice {
   invoice_id: string;
@@ -59,7 +62,7 @@ export async function settleDraftInvoice(
     .map((line, index) => ({ line, index }))
     .filter(({ line }) => line.amount_cents > 0)
     .map(({ line, index }) => ({
-      dedupe_key: `invoiceitem:${invoice.invoice_id}:${index}`,
+      dedupe_key: invoiceItemCallKey(invoice.invoice_id, index),
       call: {
         operation: 'invoiceItems.create' as const,
         params: {

@@ -2,7 +2,13 @@ import type Stripe from 'stripe';
 import { claimDue, completeOutbox, failOutbox, type OutboxRow, retryDelay_ms } from '../../../app/outbox.js';
 import { emitWebhookEvent } from '../../../app/outbox_webhooks.js';
 import type { Deps } from '../../../app/ports.js';
-import { type StripeCall, type StripeCallPayload, stripeCallView } from '../../../app/stripe_calls.js';
+import {
+  recordSentAfterCancel,
+  type StripeCall,
+  type StripeCallPayload,
+  stripeCallSendable,
+  stripeCallView,
+} from '../../../app/stripe_calls.js';
 import { getStripeSettings } from '../../../app/stripe_settings.js';
 import { stripeClients } from './client.js';
 
@@ -19,12 +25,27 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** The lease outlasts the SDK's timeout, so one call is never in flight twice at once. */
 const LEASE_MARGIN_MS = 15_000;
 
-/** Sends one call with the official SDK and the row's Idempotency-Key; answers what Stripe created. */
+/**
+ * Sends one call with the official SDK and the row's Idempotency-Key; answers the id of what Stripe
+ * created or deleted.
+ */
 async function perform(stripe: Stripe, call: StripeCall, idempotencyKey: string): Promise<{ id: string }> {
   switch (call.operation) {
     case 'invoiceItems.create': {
       const item = await stripe.invoiceItems.create(call.params, { idempotencyKey });
       return { id: item.id };
+    }
+    case 'invoiceItems.del': {
+      // Stripe keeps no Idempotency-Key for a DELETE: a deletion sent again after a lost answer finds
+      // the item gone (404 resource_missing), which is the outcome asked for.
+      try {
+        const deleted = await stripe.invoiceItems.del(call.params.id, {}, { idempotencyKey });
+        return { id: deleted.id };
+      } catch (err) {
+        const e = err as { statusCode?: number; code?: string };
+        if (e.statusCode === 404 && e.code === 'resource_missing') return { id: call.params.id };
+        throw err;
+      }
     }
   }
 }
@@ -80,6 +101,8 @@ async function sendOne(
   options: StripeCallWorkerOptions,
 ) {
   const payload = row.payload as StripeCallPayload;
+  // A call canceled since the claim (its settlement voided) is not sent.
+  if (!(await stripeCallSendable(deps, row))) return;
   const settings = await getStripeSettings(deps.db, row.workspace_id);
   const random = options.random ?? Math.random;
   let outcome: { ok: true; id: string } | { ok: false; failure: Classified };
@@ -102,7 +125,9 @@ async function sendOne(
   }
   await deps.db.transaction(async (tx) => {
     if (outcome.ok) {
-      await completeOutbox(deps, tx, row, { id: outcome.id });
+      const result = { id: outcome.id };
+      // Fenced out: another claim owns the row, or a void canceled it while it was sent.
+      if (!(await completeOutbox(deps, tx, row, result))) await recordSentAfterCancel(deps, tx, row, result);
       return;
     }
     const { failure } = outcome;

@@ -13,7 +13,10 @@ const register: RegisterRoute = (app, deps) => {
         tags: ['stripe'],
         querystring: z.strictObject({
           ...pageQuery,
-          status: z.enum(['pending', 'succeeded', 'failed', 'canceled']).optional(),
+          status: z
+            .enum(['pending', 'succeeded', 'failed', 'canceled'])
+            .optional()
+            .describe('canceled: not sent, because the settlement it was queued for was voided'),
         }),
         response: { 200: listOf(stripeCallSchema), ...commonErrors },
       },

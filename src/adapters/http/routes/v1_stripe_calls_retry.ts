@@ -11,6 +11,8 @@ const register: RegisterRoute = (app, deps) => {
     {
       schema: {
         summary: 'Send a failed Stripe call again from its first attempt',
+        description:
+          'Refused with 409 outbox_item_not_retryable for a call that is not failed, and for an invoice item whose settlement was voided (the error names the settlement): the discount or credit it carried was given back.',
         tags: ['stripe'],
         params: z.strictObject({ id: identifier }),
         // Nothing to send; anything sent is refused rather than ignored.

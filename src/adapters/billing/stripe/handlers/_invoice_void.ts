@@ -60,6 +60,10 @@ export function invoiceVoidHandler(type: 'invoice.voided' | 'invoice.deleted'): 
             ctx.workspaceId,
             inv.id,
             promotionSettlementHooks(ctx.deps),
+            // A void invoice's items went with it, and Stripe refuses to delete them. A deleted draft's
+            // items are deleted too (an item already gone counts as deleted), so that none is left
+            // pending for the customer's next invoice.
+            { sent_items: type === 'invoice.voided' ? 'leave' : 'delete' },
           );
           // What was given back: the discount undone and the credit returned.
           return {
