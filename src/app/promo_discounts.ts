@@ -176,7 +176,8 @@ export async function promotionDiscountLines(
       ],
     );
     if (d.completes) {
-      // The schedule is used up: the redemption is complete and the subscription may take another one.
+      // The schedule is used up: the redemption is complete and the subscription may take another one,
+      // or this one again. The slot, then its hold on the promotion, in the order a redemption takes them.
       const r = byId.get(d.redemption_id)!;
       await tx.query('update redemptions set completed_at = $3 where workspace_id = $1 and id = $2', [
         workspaceId,
@@ -187,6 +188,11 @@ export async function promotionDiscountLines(
         `update promotion_slots set active_count = active_count - 1, exclusive_count = exclusive_count - $3
          where workspace_id = $1 and slot_key = $2`,
         [workspaceId, r.slot_key, r.stackable ? 0 : 1],
+      );
+      await tx.query(
+        `update promotion_slot_promotions set active_count = active_count - 1
+         where workspace_id = $1 and slot_key = $2 and promotion_id = $3`,
+        [workspaceId, r.slot_key, r.promotion_id],
       );
     }
   }
@@ -203,7 +209,8 @@ export async function promotionDiscountLines(
 /**
  * The undo of `promotionDiscountLines` for a voided invoice: its discounts are voided, which gives
  * their periods back. A redemption completed by that invoice becomes active again when its
- * subscription can hold it (no other promotion took the slot meanwhile); otherwise it stays complete.
+ * subscription can hold it (no other promotion took the slot meanwhile, and the same promotion was not
+ * redeemed for it again); otherwise it stays complete.
  * Idempotent: a second call finds nothing left to undo. Returns the lines it voided.
  */
 export async function undoPromotionDiscountLines(
@@ -225,8 +232,13 @@ export async function undoPromotionDiscountLines(
     [workspaceId, invoiceId, now],
   );
   if (voided.length === 0) return [];
-  const reopenable = await tx.query<{ id: string; slot_key: string; stackable: boolean }>(
-    `select id, slot_key, stackable from redemptions
+  const reopenable = await tx.query<{
+    id: string;
+    promotion_id: string;
+    slot_key: string;
+    stackable: boolean;
+  }>(
+    `select id, promotion_id, slot_key, stackable from redemptions
      where workspace_id = $1 and id = any($2::text[]) and completed_at is not null and voided_at is null
      order by id`,
     [workspaceId, voided.map((v) => v.redemption_id)],
@@ -244,12 +256,31 @@ export async function undoPromotionDiscountLines(
        returning 1`,
       [workspaceId, r.slot_key, exclusive],
     );
-    if (taken.length > 0) {
-      await tx.query('update redemptions set completed_at = null where workspace_id = $1 and id = $2', [
-        workspaceId,
-        r.id,
-      ]);
+    if (taken.length === 0) continue;
+    // Then the slot's hold on the promotion, as a redemption takes it: a stackable promotion redeemed
+    // again for the subscription since holds it, and this one stays complete.
+    const held = await tx.query(
+      `insert into promotion_slot_promotions (workspace_id, slot_key, promotion_id, active_count)
+       values ($1, $2, $3, 1)
+       on conflict (workspace_id, slot_key, promotion_id) do update
+         set active_count = promotion_slot_promotions.active_count + 1
+         where promotion_slot_promotions.active_count = 0
+       returning 1`,
+      [workspaceId, r.slot_key, r.promotion_id],
+    );
+    if (held.length === 0) {
+      // The undo of the slot taken just above.
+      await tx.query(
+        `update promotion_slots set active_count = active_count - 1, exclusive_count = exclusive_count - $3
+         where workspace_id = $1 and slot_key = $2`,
+        [workspaceId, r.slot_key, exclusive],
+      );
+      continue;
     }
+    await tx.query('update redemptions set completed_at = null where workspace_id = $1 and id = $2', [
+      workspaceId,
+      r.id,
+    ]);
   }
   const recorded = await recordedLines(tx, workspaceId, invoiceId);
   const ids = new Set(voided.map((v) => v.redemption_id));

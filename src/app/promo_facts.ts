@@ -6,7 +6,7 @@ import type { PromotionTermsRow } from './promo_promotions.js';
 /**
  * Reading what a redemption (or a validation) decides on: one row of promo_redemption_facts_many
  * (migrations 0022_promo_facts_many.sql, 0026_promo_facts_subscription_ref.sql,
- * 0028_promo_facts_disputed_payment.sql) per request.
+ * 0028_promo_facts_disputed_payment.sql, 0030_promo_slot_holds_promotion_once.sql) per request.
  *
  * Without a caller's transaction, reads are grouped as writes are (promo_redemption_writes.ts): while
  * a workspace's read is in flight, the requests that arrive meanwhile wait and are read together in
@@ -37,6 +37,8 @@ export interface FactsRow extends PromotionTermsRow {
   has_paid: boolean;
   slot_active: number | null;
   slot_exclusive: number | null;
+  /** Active redemptions of the code's promotion on the same slot (at most one may be). */
+  slot_promotion_active: number | null;
   cust_failures: number | null;
   cust_window: Date | null;
   ip_failures: number | null;

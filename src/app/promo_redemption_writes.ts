@@ -4,7 +4,8 @@ import type { Deps, Sql } from './ports.js';
 
 /**
  * Writing accepted redemptions. A redemption's write is one statement (promo_redeem), which raises
- * when a limit taken by a concurrent redemption refuses it (SQLSTATE PRX01 to PRX04).
+ * when a limit taken by a concurrent redemption refuses it (SQLSTATE PRX01 to PRX04, and PRX07 when
+ * the subscription's slot already holds the promotion).
  *
  * Without a caller's transaction, writes are also grouped: while a workspace's write is in flight
  * (MAX_IN_FLIGHT), the redemptions accepted meanwhile wait, and go together in the next statement

@@ -6,8 +6,10 @@ import {
   decideRedemption,
   type Rejected,
   type Rejection,
+  promotionHeldMessage,
   redemptions,
   slotKey,
+  slotKind,
 } from '../core/promo/rules.js';
 import { requireCustomer } from './customers.js';
 import { emitWebhookEvent, subscribes } from './outbox_webhooks.js';
@@ -25,7 +27,8 @@ import { termsOf } from './promo_promotions.js';
  * subscription's limits again with conditional writes, raising when one is reached; the promotion's
  * and the code's counters are taken by a trigger deferred to COMMIT, so the row every redemption of a
  * popular code contends on is locked for the commit alone. Locks are taken in one order (customer's
- * uses, subscription slot, promotion counter, code counter), which void follows too.
+ * uses, subscription slot, the slot's hold on the promotion, promotion counter, code counter), which
+ * void follows too.
  *
  * Each read is one statement and sees a fresh snapshot (READ COMMITTED) whether or not it runs inside
  * a transaction, and every limit is enforced again by the write, so a redemption without an enclosing
@@ -166,6 +169,7 @@ async function evaluate(
       kind: input.subscription === undefined ? 'customer' : 'subscription',
       active: facts.slot_active ?? 0,
       exclusive: facts.slot_exclusive ?? 0,
+      promotion_active: facts.slot_promotion_active ?? 0,
     },
     plan: input.plan ?? facts.sub_plan_id,
     amount: input.amount ?? facts.sub_amount,
@@ -354,8 +358,9 @@ async function redeem(
 /**
  * The typed answer for a redemption refused by the database because a concurrent redemption reached a
  * limit first, or undefined for any other failure. The SQLSTATEs come from promo_redeem (PRX03 the
- * customer's limit, PRX04 the subscription's slot) and, at commit, from promo_take_redemption_use
- * (PRX01 the promotion's limit, PRX02 the code's); the detail carries the limit.
+ * customer's limit, PRX04 the subscription's slot, PRX07 the slot already holding the promotion) and,
+ * at commit, from promo_take_redemption_use (PRX01 the promotion's limit, PRX02 the code's); the
+ * detail carries the limit (the slot's key for PRX07).
  */
 export function redemptionLimitError(err: unknown): PerksError | undefined {
   const e = err as { code?: unknown; detail?: unknown } | null;
@@ -383,6 +388,12 @@ export function redemptionLimitError(err: unknown): PerksError | undefined {
         ok: false,
         reason: 'subscription_already_has_promotion',
         message: 'this subscription already has a promotion; only stackable promotions combine',
+      });
+    case 'PRX07':
+      return rejectionError({
+        ok: false,
+        reason: 'subscription_already_has_promotion',
+        message: promotionHeldMessage(slotKind(String(e.detail))),
       });
     default:
       return undefined;

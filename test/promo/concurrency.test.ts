@@ -147,6 +147,41 @@ for (const store of storeCases()) {
       }
     });
 
+    it('concurrent redemptions of one stackable promotion on one subscription: one succeeds', async () => {
+      // Stackable and max_per_customer above 1, so only the subscription's hold on the promotion refuses.
+      const promotion = await createPromotion(h, {
+        percent_off_bps: 2500,
+        max_per_customer: 100,
+        stackable: true,
+      });
+      await createCode(h, { promotion: promotion.id, code: 'SELFSTACK' });
+      const [customer] = await seedCustomers(h, 'selfstack', 1);
+      for (let round = 0; round < 5; round++) {
+        const subscription = `sub_selfstack_${round}`;
+        const replies = await Promise.all(
+          Array.from({ length: 10 }, () =>
+            redeem(h, { code: 'SELFSTACK', customer: customer!, subscription }),
+          ),
+        );
+        assert.deepEqual(
+          tally(replies.map((r) => (r.status === 201 ? undefined : errorCode(r)))),
+          { ok: 1, subscription_already_has_promotion: 9 },
+          `round ${round}`,
+        );
+        const [held] = await h.db.query<{ n: number }>(
+          `select count(*)::int8 as n from redemptions
+           where workspace_id = $1 and promotion_id = $2 and subscription_id = $3`,
+          [h.workspaceId, promotion.id, subscription],
+        );
+        assert.equal(held!.n, 1, `round ${round}: one redemption recorded`);
+      }
+      const [uses] = await h.db.query<{ uses: number }>(
+        'select uses from promotion_customer_uses where workspace_id = $1 and promotion_id = $2',
+        [h.workspaceId, promotion.id],
+      );
+      assert.equal(uses!.uses, 5, "the refused ones took none of the customer's uses");
+    });
+
     it('a redemption that passed the checks fails at commit when a concurrent one took the last use', async (t) => {
       if (store.name !== 'postgres') {
         // The embedded store runs one transaction at a time, so two cannot overlap; the last use is
@@ -314,6 +349,35 @@ if (process.env.DATABASE_URL) {
         ok: 1,
         code_already_used_by_customer: 49,
       });
+    });
+
+    it('one stackable promotion on one subscription, sent to four servers: one succeeds', async () => {
+      const h = servers[0]!;
+      const promotion = await createPromotion(h, {
+        percent_off_bps: 2500,
+        max_per_customer: 100,
+        stackable: true,
+      });
+      await createCode(h, { promotion: promotion.id, code: 'FOURSELF' });
+      const [customer] = await seedCustomers(h, 'four_self', 1);
+      for (let round = 0; round < 5; round++) {
+        const subscription = `sub_four_self_${round}`;
+        const replies = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            redeemOn(i, { code: 'FOURSELF', customer: customer!, subscription }),
+          ),
+        );
+        assert.deepEqual(
+          tally(replies.map((r) => (r.status === 201 ? undefined : errorCode(r)))),
+          { ok: 1, subscription_already_has_promotion: 7 },
+          `round ${round}`,
+        );
+      }
+      const [row] = await h.db.query<{ n: number }>(
+        'select count(*)::int8 as n from redemptions where workspace_id = $1 and promotion_id = $2',
+        [h.workspaceId, promotion.id],
+      );
+      assert.equal(row!.n, 5);
     });
 
     it('two codes on one subscription, each sent to another server: one succeeds', async () => {

@@ -372,6 +372,33 @@ for (const store of storeCases()) {
       assert.equal(now.status, 201, JSON.stringify(now.body));
     });
 
+    it('a completed redemption frees its promotion on the subscription; undo does not reopen it over a new one', async () => {
+      const {
+        customer,
+        subscription,
+        redemption: r,
+      } = await redeemed({ percent_off_bps: 1000, stackable: true, max_per_customer: 2 });
+      const invoice = {
+        invoice_id: uniqueId('inv'),
+        customer_id: customer.id,
+        subscription,
+        subtotal_cents: 1000,
+      };
+      assert.deepEqual(amounts(await settle(invoice)), [100]);
+      assert.equal((await redemption(r.id)).status, 'completed');
+      const again = await redeem(h, { code: r.code, customer: customer.id, subscription });
+      assert.equal(again.status, 201, JSON.stringify(again.body));
+      // The subscription holds the promotion again, so the first cannot come back beside it.
+      assert.deepEqual(amounts(await undo(invoice.invoice_id)), [100]);
+      assert.equal((await redemption(r.id)).status, 'completed');
+      assert.equal((await redemption(again.body.id)).status, 'active');
+      const next = await settle({ ...invoice, invoice_id: uniqueId('inv') });
+      assert.deepEqual(
+        next.map((l) => [l.redemption_id, l.amount_cents]),
+        [[again.body.id, 100]],
+      );
+    });
+
     it('a voided redemption discounts no further invoice', async () => {
       const {
         customer,

@@ -247,6 +247,53 @@ for (const store of storeCases()) {
       });
     }
 
+    it('a group meeting its stackable promotion taken on a subscription after its reads refuses only that redemption, typed', async () => {
+      const stackable = deps.ids.id('promo');
+      await deps.db.query(
+        `insert into promotions (workspace_id, id, name, percent_off_bps, duration, time_zone, max_per_customer,
+           stackable, created_at)
+         values ($1, $2, 'stackable', 1000, 'once', 'UTC', 5, true, now())`,
+        [workspaceId, stackable],
+      );
+      const names = await seed('lsp', 20, null, stackable);
+      const [other, loser] = names as [string, string];
+      // Between the reads and the group's write, the loser's subscription takes the same stackable
+      // promotion (by another of its codes), as a concurrent redemption from elsewhere would.
+      beforeNextGroupWrite = () =>
+        takeRedemption(raw, {
+          workspace_id: workspaceId,
+          promotion_id: stackable,
+          customer_id: `cus_${loser}`,
+          max_per_customer: 5,
+          slot_key: `sub:sub_${loser}`,
+          exclusive: 0,
+          promotion_code_id: `pcode_${other}`,
+          id: deps.ids.id('redm'),
+          code: other.toUpperCase(),
+          subscription_id: `sub_${loser}`,
+          stackable: true,
+          periods_total: 1,
+          applies_from: null,
+          metadata: {},
+          redeemed_at: deps.clock.now(),
+          clear_failures: false,
+          ip_subject: null,
+        });
+      const before = counts.many;
+      const results = await Promise.all([...names.slice(2), loser].map((name) => redeem(name, name)));
+      assert.equal(beforeNextGroupWrite, undefined, 'the promotion was taken just before a group write');
+      assert.ok(counts.many > before, 'the redemptions were sent as groups');
+      assert.deepEqual(
+        results.map((r) => (r.ok ? 'ok' : r.code)),
+        [...names.slice(2).map(() => 'ok'), 'subscription_already_has_promotion'],
+      );
+      const [row] = await deps.db.query<{ n: number }>(
+        `select count(*)::int8 as n from redemptions where workspace_id = $1 and subscription_id = $2`,
+        [workspaceId, `sub_${loser}`],
+      );
+      assert.equal(row!.n, 1, 'only the redemption from elsewhere holds the subscription');
+    });
+
     it('concurrent validations share reads, and each answers as it would alone', async () => {
       const names = await seed('val', MAX_READ_GROUP + 36, 1);
       await redeem(names[0]!, names[0]!);

@@ -23,6 +23,7 @@ const PROMO_TABLES = [
   'redemptions',
   'promotion_customer_uses',
   'promotion_slots',
+  'promotion_slot_promotions',
 ];
 
 async function snapshot(h: Harness) {
@@ -256,6 +257,107 @@ for (const store of storeCases()) {
       );
       assert.equal(
         (await redeem(h, { code: 'STACK_2', customer: 'team_slot', subscription: 'sub_z' })).status,
+        201,
+      );
+    });
+
+    it('a stackable promotion never stacks with itself: one active redemption of it per subscription', async () => {
+      // max_per_customer 5 is for five subscriptions (or successive ones), not five times on one.
+      const q = await createPromotion(h, {
+        name: 'q',
+        percent_off_bps: 2500,
+        max_per_customer: 5,
+        stackable: true,
+      });
+      await createCode(h, { promotion: q.id, code: 'QUARTER2' });
+      const other = await createPromotion(h, { percent_off_bps: 1000, stackable: true });
+      await createCode(h, { promotion: other.id, code: 'TENSTACK' });
+      await createCustomer(h, 'stk');
+      const body = { code: 'QUARTER2', customer: 'stk', subscription: 'stk1' };
+      const first = await redeem(h, body);
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+
+      const before = await snapshot(h);
+      const second = await redeem(h, body);
+      assert.equal(second.status, 409, JSON.stringify(second.body));
+      assert.equal(errorCode(second), 'subscription_already_has_promotion');
+      assert.equal(second.body.error.param, 'subscription');
+      assert.match(second.body.error.message, /this subscription already has this promotion/);
+      const v = await validate(h, body);
+      assert.equal(v.body.valid, false);
+      const { type: _type, request_id: _id, ...refused } = second.body.error;
+      assert.deepEqual(v.body.error, refused, 'validate answers the same refusal');
+      // By its Perks id once a billing event names it, the subscription is the same one.
+      await subscriptionEvent(h, 'stk', 'stk1', {
+        current_period_start: '2026-06-01T00:00:00Z',
+        current_period_end: '2026-07-01T00:00:00Z',
+      });
+      const byPerksId = await redeem(h, { ...body, subscription: await subscriptionPerksId(h, 'stk1') });
+      assert.equal(errorCode(byPerksId), 'subscription_already_has_promotion');
+      assert.deepEqual(await snapshot(h), before, 'the refusals wrote nothing');
+
+      // The customer's other subscriptions take it.
+      for (const subscription of ['stk2', 'stk3']) {
+        const r = await redeem(h, { ...body, subscription });
+        assert.equal(r.status, 201, `${subscription}: ${JSON.stringify(r.body)}`);
+      }
+      // Voided, the first gives back its use and its place: the same subscription takes it again.
+      assert.equal((await h.request('POST', `/v1/redemptions/${first.body.id}/void`)).status, 200);
+      assert.equal((await validate(h, body)).body.valid, true);
+      const again = await redeem(h, body);
+      assert.equal(again.status, 201, JSON.stringify(again.body));
+      assert.equal(errorCode(await redeem(h, body)), 'subscription_already_has_promotion');
+
+      // Another stackable promotion still combines with it on the subscription.
+      h.clock.advance(1000);
+      const ten = await redeem(h, { code: 'TENSTACK', customer: 'stk', subscription: 'stk1' });
+      assert.equal(ten.status, 201, JSON.stringify(ten.body));
+      const settled = await h.request('POST', '/v1/invoices/settle', {
+        body: {
+          invoice_id: 'in_stk',
+          customer: 'stk',
+          subscription: 'stk1',
+          currency: 'usd',
+          subtotal_cents: 1000,
+        },
+      });
+      assert.equal(settled.status, 200, JSON.stringify(settled.body));
+      // 25% of 1000, then 10% of the 750 left: each promotion once.
+      assert.equal(settled.body.discount_cents, 325);
+      assert.deepEqual(
+        settled.body.lines
+          .filter((l: { type: string }) => l.type === 'discount')
+          .map((l: { description: string; amount_cents: number }) => [l.description, l.amount_cents]),
+        [
+          ['QUARTER2: 25% off (invoice 1 of 1)', 250],
+          ['TENSTACK: 10% off (invoice 1 of 1)', 75],
+        ],
+      );
+
+      // That invoice completed it (duration once): the subscription may take it again, and the
+      // customer's uses count up to max_per_customer over all of this.
+      assert.equal((await redeem(h, body)).status, 201);
+      assert.equal((await redeem(h, { ...body, subscription: 'stk4' })).status, 201);
+      assert.equal(
+        errorCode(await redeem(h, { ...body, subscription: 'stk5' })),
+        'code_already_used_by_customer',
+      );
+    });
+
+    it('a stackable promotion is held once by a customer without a subscription too', async () => {
+      const p = await createPromotion(h, { percent_off_bps: 2500, max_per_customer: 3, stackable: true });
+      await createCode(h, { promotion: p.id, code: 'OWNTWICE' });
+      await createCustomer(h, 'stk_own');
+      assert.equal((await redeem(h, { code: 'OWNTWICE', customer: 'stk_own' })).status, 201);
+      const twice = await redeem(h, { code: 'OWNTWICE', customer: 'stk_own' });
+      assert.equal(twice.status, 409);
+      assert.equal(errorCode(twice), 'subscription_already_has_promotion');
+      assert.match(twice.body.error.message, /this customer already has this promotion/);
+      const v = await validate(h, { code: 'OWNTWICE', customer: 'stk_own' });
+      assert.equal(v.body.error.code, 'subscription_already_has_promotion');
+      // A subscription of the same customer is a place of its own.
+      assert.equal(
+        (await redeem(h, { code: 'OWNTWICE', customer: 'stk_own', subscription: 'stk_own_1' })).status,
         201,
       );
     });

@@ -125,7 +125,7 @@ const facts = (over: Partial<RedemptionFacts> = {}): RedemptionFacts => ({
   customer_id: 'cus_a',
   customer_uses: 0,
   has_paid: false,
-  slot: { kind: 'subscription', active: 0, exclusive: 0 },
+  slot: { kind: 'subscription', active: 0, exclusive: 0, promotion_active: 0 },
   plan: null,
   amount: null,
   currency: null,
@@ -189,21 +189,38 @@ describe('decideRedemption', () => {
       'a subscription with a promotion',
       promotion(),
       code(),
-      facts({ slot: { kind: 'subscription', active: 1, exclusive: 1 } }),
+      facts({ slot: { kind: 'subscription', active: 1, exclusive: 1, promotion_active: 0 } }),
       'subscription_already_has_promotion',
     ],
     [
       'a stackable one on a subscription with an exclusive one',
       promotion({ stackable: true }),
       code(),
-      facts({ slot: { kind: 'subscription', active: 1, exclusive: 1 } }),
+      facts({ slot: { kind: 'subscription', active: 1, exclusive: 1, promotion_active: 0 } }),
       'subscription_already_has_promotion',
     ],
     [
       'an exclusive one on a subscription with a stackable one',
       promotion(),
       code(),
-      facts({ slot: { kind: 'subscription', active: 1, exclusive: 0 } }),
+      facts({ slot: { kind: 'subscription', active: 1, exclusive: 0, promotion_active: 0 } }),
+      'subscription_already_has_promotion',
+    ],
+    [
+      'a stackable one on a subscription that holds it already (stackable combines with others only)',
+      promotion({ stackable: true, max_per_customer: 5 }),
+      code(),
+      facts({
+        customer_uses: 1,
+        slot: { kind: 'subscription', active: 1, exclusive: 0, promotion_active: 1 },
+      }),
+      'subscription_already_has_promotion',
+    ],
+    [
+      'a stackable one the customer holds already without a subscription',
+      promotion({ stackable: true, max_per_customer: 5 }),
+      code(),
+      facts({ customer_uses: 1, slot: { kind: 'customer', active: 1, exclusive: 0, promotion_active: 1 } }),
       'subscription_already_has_promotion',
     ],
     [
@@ -275,11 +292,26 @@ describe('decideRedemption', () => {
     assert.equal(decideRedemption(promotion({ starts_at: now }), code(), facts()).ok, true);
   });
 
+  it('names the promotion a slot already holds as this one, for a subscription and for a customer', () => {
+    for (const [kind, text] of [
+      ['subscription', /^this subscription already has this promotion; stackable promotions combine/],
+      ['customer', /^this customer already has this promotion waiting for its next invoice/],
+    ] as const) {
+      const d = decideRedemption(
+        promotion({ stackable: true, max_per_customer: 5 }),
+        code(),
+        facts({ customer_uses: 1, slot: { kind, active: 1, exclusive: 0, promotion_active: 1 } }),
+      );
+      assert.equal(d.ok, false);
+      if (!d.ok) assert.match(d.message, text, kind);
+    }
+  });
+
   it('accepts stackable promotions together', () => {
     const d = decideRedemption(
       promotion({ stackable: true }),
       code(),
-      facts({ slot: { kind: 'subscription', active: 2, exclusive: 0 } }),
+      facts({ slot: { kind: 'subscription', active: 2, exclusive: 0, promotion_active: 0 } }),
     );
     assert.equal(d.ok, true);
   });

@@ -197,10 +197,16 @@ export interface PromotionFacts extends PromotionTerms {
 
 /**
  * The key of the one-promotion slot a redemption takes: its subscription's, by the caller's id, or the
- * customer's own when it names none. Stored on redemptions and promotion_slots.
+ * customer's own when it names none. Stored on redemptions, promotion_slots and
+ * promotion_slot_promotions.
  */
 export function slotKey(subscriptionRef: string | null, customerId: string): string {
   return subscriptionRef === null ? `cus:${customerId}` : `sub:${subscriptionRef}`;
+}
+
+/** Whose slot a key (from `slotKey`) names. */
+export function slotKind(key: string): SlotFacts['kind'] {
+  return key.startsWith('cus:') ? 'customer' : 'subscription';
 }
 
 /** What a subscription already carries, through its promotion slot. */
@@ -211,6 +217,18 @@ export interface SlotFacts {
   active: number;
   /** Active redemptions that are not stackable. */
   exclusive: number;
+  /** Active redemptions of this very promotion (stackable or not): a slot holds a promotion once. */
+  promotion_active: number;
+}
+
+/**
+ * The refusal of a promotion the slot already holds. Stackable promotions combine with other
+ * promotions; max_per_customer above 1 is for the customer's other (or later) subscriptions.
+ */
+export function promotionHeldMessage(kind: SlotFacts['kind']): string {
+  return kind === 'subscription'
+    ? 'this subscription already has this promotion; stackable promotions combine with other promotions, not with themselves'
+    : 'this customer already has this promotion waiting for its next invoice; stackable promotions combine with other promotions, not with themselves';
 }
 
 export interface RedemptionFacts {
@@ -314,6 +332,9 @@ export function decideRedemption(
         : `this customer has already used this promotion ${promotion.max_per_customer} times, its limit`,
       { max_per_customer: promotion.max_per_customer },
     );
+  }
+  if (f.slot.promotion_active > 0) {
+    return reject('subscription_already_has_promotion', promotionHeldMessage(f.slot.kind));
   }
   if (f.slot.exclusive > 0 || (!promotion.stackable && f.slot.active > 0)) {
     return reject(
