@@ -173,6 +173,28 @@ for (const store of storeCases()) {
       assert.equal(await balance(h, cus, 'usd_credit', ws.key), 0);
     });
 
+    it('a draft deleted before its invoice.created arrives is not settled, and the discount waits for the next', async () => {
+      const ws = await stripeWorkspace(h, { apiKey: API_KEY });
+      const { cus, sub, redemption } = await halfOffOnce(ws);
+      const first = draft(cus, sub, 0);
+      const deleted = await expectReceipt(await ws.send(stripeEvent('invoice.deleted', first)), 'ignored');
+      assert.match(deleted.body.reason, /settles nothing/);
+      // Stripe's invoice.created of that draft, delivered late (or retried after the deletion).
+      const late = await expectReceipt(await ws.send(stripeEvent('invoice.created', first)), 'ignored');
+      assert.match(
+        late.body.reason,
+        new RegExp(`invoice.deleted for this invoice \\(${deleted.body.stripe_event_id}\\)`),
+      );
+      const [row] = await h.db.query<{ n: number }>(
+        'select count(*)::int as n from ledger_settlements where workspace_id = $1 and invoice_id = $2',
+        [ws.workspaceId, first.id],
+      );
+      assert.equal(row?.n, 0, 'nothing settled');
+      assert.equal(await redemptionStatus(ws, redemption), 'active');
+      const next = await sendProcessed(ws, stripeEvent('invoice.created', draft(cus, sub, 1)));
+      assert.equal(next.result.discount_cents, 1000, 'the next draft takes the discount');
+    });
+
     it('an invoice Perks never settled is ignored with the reason, and changes nothing', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
       const { cus, sub, redemption } = await halfOffOnce(ws);
@@ -180,6 +202,7 @@ for (const store of storeCases()) {
         const unknown = draft(cus, sub, 0);
         const res = await expectReceipt(await ws.send(stripeEvent(type, unknown)), 'ignored', type);
         assert.match(res.body.reason, new RegExp(`settled no invoice '${unknown.id}'`));
+        assert.match(res.body.reason, /settles nothing/);
       }
       // An event naming another customer than the one the invoice was settled for leaves it alone.
       const other = await subscribedCustomer(ws);

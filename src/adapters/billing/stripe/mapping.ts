@@ -79,6 +79,8 @@ export function paymentKey(ids: {
 
 export const paymentLock = (key: string) => `pay:${key}`;
 export const subscriptionLock = (id: string) => `sub:${id}`;
+/** Taken by the events that settle and that void one invoice, so that neither misses the other. */
+export const invoiceLock = (id: string) => `inv:${id}`;
 
 /**
  * The Perks customer (its external id, the Stripe customer id) of a payment already recorded, or

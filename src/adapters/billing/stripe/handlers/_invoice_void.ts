@@ -1,6 +1,7 @@
 import { voidInvoice } from '../../../../app/ledger_settlements.js';
 import { promotionSettlementHooks } from '../../../../app/promo_settlement_hooks.js';
-import { type HandlerOutcome, parseObject, type StripeHandler } from '../mapping.js';
+import { lockStripeKey } from '../../../../app/stripe_events.js';
+import { type HandlerOutcome, invoiceLock, parseObject, type StripeHandler } from '../mapping.js';
 import { invoice } from '../shapes.js';
 
 /** All a void needs of the invoice: which one, and whose. */
@@ -12,9 +13,9 @@ const invoiceRef = invoice.pick({ id: true, customer: true });
  * undone, so a `once` discount is given to the next invoice, the one the customer actually pays.
  *
  * Nothing to give back is not an error, and the event is ignored with the reason: an invoice Perks
- * never settled (settled through the API for another customer, or not settled yet: a void delivered
- * before the draft's invoice.created can be retried once that is settled), or a settlement already
- * voided (by an operator, or by the other of the two events).
+ * never settled (not a draft Perks settles, settled through the API for another customer, or not
+ * settled yet: a void delivered before the draft's invoice.created, which then settles nothing), or a
+ * settlement already voided (by an operator, or by the other of the two events).
  *
  * invoice.marked_uncollectible is not handled on purpose: the customer still owes that invoice, so
  * the discount and the credit stay where they were used.
@@ -24,6 +25,9 @@ export function invoiceVoidHandler(type: 'invoice.voided' | 'invoice.deleted'): 
     type,
     async handle(ctx, object): Promise<HandlerOutcome> {
       const inv = parseObject(invoiceRef, object);
+      // An invoice.created of the same invoice settling meanwhile either committed first (its
+      // settlement is voided here) or finds this event once it has the lock, and settles nothing.
+      await lockStripeKey(ctx.tx, ctx.workspaceId, invoiceLock(inv.id));
       // The row lock makes an operator's void at the same time wait for this event, then find it done.
       const [settled] = await ctx.tx.query<{ id: string; status: string; customer: string }>(
         `select s.id, s.status, c.external_id as customer
@@ -35,7 +39,7 @@ export function invoiceVoidHandler(type: 'invoice.voided' | 'invoice.deleted'): 
       if (!settled) {
         return {
           kind: 'ignore',
-          reason: `Perks settled no invoice '${inv.id}', so nothing is given back; if its invoice.created is settled later, retry this event`,
+          reason: `Perks settled no invoice '${inv.id}', so nothing is given back; its invoice.created, if it comes later, settles nothing`,
         };
       }
       if (settled.customer !== inv.customer) {

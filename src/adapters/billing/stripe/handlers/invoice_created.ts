@@ -3,6 +3,7 @@ import { settleDraftInvoice } from '../../../../app/stripe_invoices.js';
 import { lockStripeKey } from '../../../../app/stripe_events.js';
 import {
   billedPeriod,
+  invoiceLock,
   invoiceSubscription,
   parseObject,
   type StripeHandler,
@@ -32,7 +33,8 @@ function invoiceLevelDiscounts(inv: Invoice): number {
  * subscription invoice about an hour after creating it). Settling is idempotent per invoice.
  *
  * An invoice for a subscription Perks has not seen yet waits (deferred) for that subscription, so a
- * discount bound to the subscription is not missed.
+ * discount bound to the subscription is not missed. An invoice Stripe has already said it voided or
+ * deleted (its events can come in any order, and this one may be retried late) is not settled.
  */
 const handler: StripeHandler = {
   type: 'invoice.created',
@@ -42,6 +44,20 @@ const handler: StripeHandler = {
       return {
         kind: 'ignore',
         reason: `the invoice is '${inv.status ?? 'unknown'}'; Perks adds lines to drafts only`,
+      };
+    }
+    await lockStripeKey(ctx.tx, ctx.workspaceId, invoiceLock(inv.id));
+    const [gone] = await ctx.tx.query<{ stripe_event_id: string; type: string }>(
+      `select stripe_event_id, type from stripe_events
+       where workspace_id = $1 and type in ('invoice.voided', 'invoice.deleted')
+         and payload #>> '{data,object,id}' = $2
+       order by occurred_at limit 1`,
+      [ctx.workspaceId, inv.id],
+    );
+    if (gone) {
+      return {
+        kind: 'ignore',
+        reason: `Stripe sent ${gone.type} for this invoice (${gone.stripe_event_id}) before it was settled; nothing is settled on an invoice nobody will pay`,
       };
     }
     if (!ctx.settings.api_key) {
