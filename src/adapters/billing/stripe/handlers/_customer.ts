@@ -17,6 +17,15 @@ export function customerHandler(type: 'customer.created' | 'customer.updated'): 
       const cus = parseObject(customer, object);
       const meta = cus.metadata;
       const promotionCode = meta.promotion_code;
+      // The code stored before this event: a code this event sets anew and that is refused counts as a
+      // failed attempt for the guessing limits, once (a later event about the customer tries it again
+      // without counting it again).
+      const [before] = promotionCode
+        ? await ctx.tx.query<{ code: string | null }>(
+            `select metadata ->> 'promotion_code' as code from customers where workspace_id = $1 and external_id = $2`,
+            [ctx.workspaceId, cus.id],
+          )
+        : [];
       return {
         kind: 'apply',
         events: [
@@ -36,7 +45,9 @@ export function customerHandler(type: 'customer.created' | 'customer.updated'): 
             },
           },
         ],
-        ...(promotionCode ? { after: () => redeemStoredCode(ctx, cus.id) } : {}),
+        ...(promotionCode
+          ? { after: () => redeemStoredCode(ctx, cus.id, undefined, { previousCode: before?.code ?? null }) }
+          : {}),
       };
     },
   };

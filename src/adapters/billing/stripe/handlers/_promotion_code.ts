@@ -1,7 +1,8 @@
-import { GuessingBlockedError } from '../../../../app/promo_failures.js';
+import { GuessingBlockedError, recordFailure } from '../../../../app/promo_failures.js';
 import { redeemCode, redemptionLimitError } from '../../../../app/promo_redemptions.js';
 import { isPerksError } from '../../../../core/errors.js';
 import { normalizeCode } from '../../../../core/promo/normalize.js';
+import { isRejection } from '../../../../core/promo/rules.js';
 import type { HandlerContext } from '../mapping.js';
 
 /**
@@ -47,6 +48,13 @@ export async function redeemStoredCode(
   ctx: HandlerContext,
   customerExternalId: string,
   subscription?: string,
+  options: {
+    /**
+     * The code the customer's metadata held before a customer event: a refusal of a code the event
+     * changed counts against the customer's guessing limits. Absent (a subscription event): not counted.
+     */
+    previousCode?: string | null;
+  } = {},
 ): Promise<PromotionCodeResult | undefined> {
   const [row] = await ctx.tx.query<{ customer_id: string; code: string | null; subscription: string | null }>(
     `select c.id as customer_id, c.metadata ->> 'promotion_code' as code,
@@ -64,7 +72,8 @@ export async function redeemStoredCode(
   if (row.subscription === null) {
     return { promotion_code: { code, redemption: null, error: null, waiting_for_subscription: true } };
   }
-  return redeemInSavepoint(ctx, row.customer_id, code, row.subscription);
+  const counted = options.previousCode !== undefined && options.previousCode !== code;
+  return redeemInSavepoint(ctx, row.customer_id, code, row.subscription, counted);
 }
 
 async function earlierRedemption(
@@ -94,6 +103,7 @@ async function redeemInSavepoint(
   customerId: string,
   code: string,
   subscription: string,
+  countFailure: boolean,
 ): Promise<PromotionCodeResult> {
   await ctx.tx.query('savepoint stripe_promotion_code');
   try {
@@ -116,6 +126,11 @@ async function redeemInSavepoint(
     await ctx.tx.query('rollback to savepoint stripe_promotion_code');
     // Rolling back to the savepoint also puts the trigger back to deferred.
     await ctx.tx.query('release savepoint stripe_promotion_code');
+    // As a refused redeem through the API counts (by customer: an event has no client IP). A customer
+    // already past the limits was refused above without trying the code, and is not counted again.
+    if (countFailure && isRejection(err.code)) {
+      await recordFailure(ctx.deps, ctx.tx, ctx.workspaceId, customerId, undefined);
+    }
     return { promotion_code: { code, redemption: null, error: { code: err.code, message: err.message } } };
   }
 }
