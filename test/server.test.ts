@@ -194,6 +194,32 @@ for (const store of storeCases()) {
       assert.equal(longParam.body.error.code, 'parameter_invalid');
     });
 
+    it("states the page size range in every list's `limit` error, whatever the bad value", async () => {
+      // Every route the OpenAPI document gives a `limit` query parameter: the lists, however many.
+      const doc = await h.request('GET', '/v1/openapi.json', { key: null });
+      const lists = Object.entries(doc.body.paths as Record<string, Record<string, any>>)
+        .filter(([, ops]) => ops.get?.parameters?.some((p: any) => p.in === 'query' && p.name === 'limit'))
+        .map(([p]) => p.replace(/\{[A-Za-z0-9_]+\}/g, 'zz_any'));
+      assert.ok(lists.length >= 15, `lists found: ${lists.length}`);
+      const unclear: string[] = [];
+      for (const url of lists) {
+        for (const bad of ['abc', '1&limit=2', '1.5', '0', '101', '-1', '', '1e400']) {
+          const res = await h.request('GET', `${url}?limit=${bad}`);
+          const error = res.body?.error;
+          if (
+            res.status !== 400 ||
+            error?.code !== 'parameter_invalid' ||
+            error?.param !== 'limit' ||
+            !/^'limit': must be (an integer )?between 1 and 100$/.test(error?.message) ||
+            error?.errors !== undefined
+          ) {
+            unclear.push(`${url}?limit=${bad} -> ${res.status} ${JSON.stringify(error)}`);
+          }
+        }
+      }
+      assert.deepEqual(unclear, [], 'limit errors that do not state the range once');
+    });
+
     it('accepts a path parameter as long as the longest identifier, even percent-encoded', async () => {
       const ws = await h.newWorkspace('long-ids');
       const externalId = `${'%/'.repeat(100)}${'z'.repeat(55)}`;

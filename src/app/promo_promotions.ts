@@ -1,13 +1,8 @@
 import { PerksError } from '../core/errors.js';
 import type { Duration } from '../core/promo/discount.js';
 import { checkTerms, type PromotionFacts, type PromotionTerms } from '../core/promo/rules.js';
-import {
-  BOUNDARY_RANGE,
-  type BoundaryInput,
-  canonicalTimeZone,
-  isInBoundaryRange,
-  resolveBoundary,
-} from '../core/promo/time.js';
+import { type BoundaryInput, canonicalTimeZone, resolveBoundary } from '../core/promo/time.js';
+import { isInInstantRange, outOfInstantRange } from '../core/time/instants.js';
 import type { Deps, Sql } from './ports.js';
 
 /** Promotions: the offer that codes give access to. Immutable once created, so redemptions never drift. */
@@ -82,10 +77,11 @@ export function boundary(
   const at = resolveBoundary(input, edge, zone);
   if (!at)
     throw new PerksError('parameter_invalid', `'${param}': that date does not exist in ${zone}`, param);
-  if (!isInBoundaryRange(at)) {
+  if (!isInInstantRange(at)) {
+    // A promotion without an end leaves expires_at out; a far-off date is no way to say so.
     throw new PerksError(
       'parameter_invalid',
-      `'${param}': ${at.toISOString()} is out of range: must be from ${BOUNDARY_RANGE.min.toISOString()} to ${BOUNDARY_RANGE.max.toISOString()}${edge === 'end' ? ' (leave expires_at out for no expiry)' : ''}`,
+      `'${param}': ${outOfInstantRange(at)}${edge === 'end' ? ' (leave expires_at out for no expiry)' : ''}`,
       param,
     );
   }

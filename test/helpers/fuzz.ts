@@ -108,6 +108,14 @@ function stringLike(schema: Schema): fc.Arbitrary<unknown> {
       date.map((d) => d.toISOString().slice(0, 10)),
       date.map((d) => String(d.getTime())),
       date.map((d) => d.toISOString().replace('Z', '')),
+      // The ends of what four digits of year can say, some carried by an offset into year -1 or 10000.
+      fc.constantFrom(
+        '0000-01-01T00:00:00Z',
+        '0000-01-01T00:00:00+01:00',
+        '1969-12-31T23:59:59.999Z',
+        '9999-12-31T23:59:59.999Z',
+        '9999-12-31T23:59:59-01:00',
+      ),
     );
   } else if (schema.format === 'email') {
     valid = fc.emailAddress();

@@ -156,6 +156,85 @@ for (const store of storeCases()) {
       assert.deepEqual(await counts(h, workspaceId), { promotions: 0, codes: 0, batches: 0 });
     });
 
+    it('error: a number too large for JavaScript to hold exactly (1e20) is told the range, in one error', async () => {
+      const { key, workspaceId } = await h.newWorkspace('huge-numbers');
+      const p = await createPromotion(h, { percent_off_bps: 1000 }, key);
+      // Written as JSON numbers, exactly as a caller would send them: 1e20 is an integer to the caller,
+      // past 2^53 to JavaScript; 1e400 does not fit a double at all.
+      const cases: [string, string, string, string][] = [
+        [
+          '/v1/promotions',
+          '{"name":"Big","percent_off_bps":1000,"max_redemptions":1e20}',
+          'max_redemptions',
+          "'max_redemptions': must be from 1 to 1000000000000",
+        ],
+        [
+          '/v1/promotions',
+          '{"name":"Big","percent_off_bps":1000,"max_redemptions":-1e20}',
+          'max_redemptions',
+          "'max_redemptions': must be from 1 to 1000000000000",
+        ],
+        [
+          '/v1/promotions',
+          '{"name":"Big","percent_off_bps":1000,"max_redemptions":1e400}',
+          'max_redemptions',
+          "'max_redemptions': must be from 1 to 1000000000000",
+        ],
+        [
+          '/v1/promotions',
+          '{"name":"Big","percent_off_bps":1000,"max_per_customer":1e20}',
+          'max_per_customer',
+          "'max_per_customer': must be from 1 to 1000",
+        ],
+        [
+          '/v1/promotions',
+          '{"name":"Big","percent_off_bps":1e20}',
+          'percent_off_bps',
+          "'percent_off_bps': must be from 1 to 10000 basis points (100%)",
+        ],
+        [
+          '/v1/promotions',
+          '{"name":"Big","amount_off":1e20,"currency":"usd"}',
+          'amount_off',
+          "'amount_off': must be from 1 to 1000000000000",
+        ],
+        [
+          '/v1/promotions',
+          '{"name":"Big","percent_off_bps":1000,"max_redemptions":"5"}',
+          'max_redemptions',
+          "'max_redemptions': must be an integer from 1 to 1000000000000",
+        ],
+        [
+          '/v1/promotions',
+          '{"name":"Big","percent_off_bps":1000,"max_redemptions":1.5}',
+          'max_redemptions',
+          "'max_redemptions': must be an integer from 1 to 1000000000000",
+        ],
+        [
+          `/v1/promotions/${p.id}/codes/generate`,
+          '{"count":1e20}',
+          'count',
+          "'count': must be from 1 to 100000",
+        ],
+        [
+          `/v1/promotions/${p.id}/codes/generate`,
+          '{"count":5,"length":1e20}',
+          'length',
+          "'length': must be from 10 to 32",
+        ],
+      ];
+      const before = await counts(h, workspaceId);
+      for (const [url, rawBody, param, message] of cases) {
+        const res = await h.request('POST', url, { key, rawBody });
+        assert.equal(res.status, 400, `${rawBody}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.error.code, 'parameter_invalid', rawBody);
+        assert.equal(res.body.error.param, param, rawBody);
+        assert.equal(res.body.error.message, message, rawBody);
+        assert.equal(res.body.error.errors, undefined, `one error, not a second one: ${rawBody}`);
+      }
+      assert.deepEqual(await counts(h, workspaceId), before);
+    });
+
     it('stores a custom code normalised; every spelling is the same code', async () => {
       const p = await createPromotion(h, { percent_off_bps: 1000 });
       const code = await createCode(h, { promotion: p.id, code: ' summer-24 ' });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../../core/errors.js';
 import { isKnownCurrency, MAX_AMOUNT_MINOR } from '../../core/money/currency.js';
+import { isoInstant } from '../../core/time/instants.js';
 import { ERROR_TYPES } from './errors.js';
 
 /**
@@ -37,19 +38,56 @@ export const identifier = z
   .max(LIMITS.idLength, `must be at most ${LIMITS.idLength} characters`)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
-export const timestamp = z.iso
-  .datetime({
-    offset: true,
-    message: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-31T12:00:00Z',
+/** An instant inside INSTANT_RANGE (core/time/instants.ts), given with a time zone. */
+export const timestamp = isoInstant(
+  'must be an ISO 8601 date-time with a time zone, e.g. 2026-01-31T12:00:00Z',
+).transform((s) => new Date(s));
+
+type IntegerMessages = { range: string; notInteger: string; notNumber?: string };
+
+/**
+ * The checks of integerIn and queryIntegerIn. A number too large for JavaScript to hold (1e400 in JSON
+ * is Infinity) or to hold exactly (1e20, past 2^53, which zod's int() refuses) is an integer to the
+ * person who wrote it: it is out of range, and is told the range rather than that it is no integer.
+ * After a failed int check no other runs, so each value gets one error.
+ */
+const integerChecks = <T extends z.ZodNumber | z.ZodCoercedNumber>(
+  base: (params: { error: (issue: { input?: unknown }) => string }) => T,
+  min: number,
+  max: number,
+  messages: IntegerMessages,
+): T =>
+  base({
+    error: (issue) =>
+      typeof issue.input === 'number' && !Number.isNaN(issue.input)
+        ? messages.range
+        : (messages.notNumber ?? messages.notInteger),
   })
-  .transform((s) => new Date(s));
+    .int({
+      abort: true,
+      error: (issue) => (issue.code === 'invalid_type' ? messages.notInteger : messages.range),
+    })
+    .min(min, messages.range)
+    // Each check returns the schema it is called on; TypeScript only sees the union's member.
+    .max(max, messages.range) as T;
+
+/** A JSON number that must be an integer from `min` to `max`, with one error whatever is wrong. */
+export const integerIn = (min: number, max: number, messages: IntegerMessages) =>
+  integerChecks((params) => z.number(params), min, max, messages);
+
+/**
+ * integerIn for a query parameter, which arrives as text: a non-number, a fraction or a repeated
+ * parameter (`?limit=1&limit=2`, read as a list) is told the range too.
+ */
+export const queryIntegerIn = (min: number, max: number, messages: IntegerMessages) =>
+  integerChecks((params) => z.coerce.number(params), min, max, messages);
 
 const minorUnits = (min: 0 | 1) =>
-  z
-    .number({ message: 'must be an integer amount in minor units (e.g. cents)' })
-    .int('must be an integer amount in minor units (e.g. cents), not a fraction')
-    .min(min, `must be from ${min} to ${MAX_AMOUNT_MINOR}`)
-    .max(MAX_AMOUNT_MINOR, `must be from ${min} to ${MAX_AMOUNT_MINOR}`);
+  integerIn(min, MAX_AMOUNT_MINOR, {
+    range: `must be from ${min} to ${MAX_AMOUNT_MINOR}`,
+    notInteger: 'must be an integer amount in minor units (e.g. cents), not a fraction',
+    notNumber: 'must be an integer amount in minor units (e.g. cents)',
+  });
 
 export const amountMinor = minorUnits(0);
 
@@ -76,13 +114,14 @@ export const metadata = z
     `must have at most ${LIMITS.metadataKeys} keys`,
   );
 
+/** A page size: `limit` on every list endpoint. */
+export const pageLimit = queryIntegerIn(1, LIMITS.pageSize, {
+  range: `must be between 1 and ${LIMITS.pageSize}`,
+  notInteger: `must be an integer between 1 and ${LIMITS.pageSize}`,
+}).default(10);
+
 export const pageQuery = {
-  limit: z.coerce
-    .number()
-    .int('must be an integer')
-    .min(1, 'must be between 1 and 100')
-    .max(LIMITS.pageSize, `must be between 1 and ${LIMITS.pageSize}`)
-    .default(10),
+  limit: pageLimit,
   starting_after: identifier.optional(),
 };
 

@@ -148,10 +148,46 @@ describe('program documents', () => {
     );
   });
 
+  it('tells a whole number past 2^53 (1e20) the bound it crossed, in one error', () => {
+    for (const [value, message] of [
+      [1e20, 'must be at most 3650'],
+      [-1e20, 'must be at least 1'],
+      [1.5, 'must be a whole number'],
+    ] as const) {
+      const parsed = parseProgram({ ...minimal, referrer: { suspend_after_inactivity_days: value } });
+      assert.ok(!parsed.ok);
+      assert.deepEqual(
+        parsed.errors,
+        [{ path: 'referrer.suspend_after_inactivity_days', message }],
+        `${value}`,
+      );
+    }
+  });
+
+  it('takes effective_at from 1970 to the end of year 9999 only, offsets counted', () => {
+    const range = 'must be from 1970-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z';
+    for (const [at, instant] of [
+      ['0000-01-01T00:00:00+01:00', '-000001-12-31T23:00:00.000Z'],
+      ['9999-12-31T23:59:59-12:00', '+010000-01-01T11:59:59.000Z'],
+    ] as const) {
+      const parsed = parseProgram({ ...minimal, effective_at: at });
+      assert.ok(!parsed.ok);
+      assert.deepEqual(parsed.errors, [
+        { path: 'effective_at', message: `${instant} is out of range: ${range}` },
+      ]);
+    }
+    assert.ok(parseProgram({ ...minimal, effective_at: '9999-12-31T23:59:59.999Z' }).ok);
+    assert.ok(parseProgram({ ...minimal, effective_at: '2026-01-01T12:00:00.5+05:30' }).ok);
+  });
+
   it('publishes a JSON Schema of what an author writes', () => {
     const schema = programJsonSchema();
     const text = JSON.stringify(schema);
     assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
+    assert.match(
+      text,
+      /"formatMinimum":"1970-01-01T00:00:00.000Z","formatMaximum":"9999-12-31T23:59:59.999Z"/,
+    );
     for (const word of [
       'landing_url',
       'percent_of_plan_units',

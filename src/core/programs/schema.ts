@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { MAX_AMOUNT_MINOR } from '../money/currency.js';
 import type { RoundingMode } from '../money/rounding.js';
 import { parseIsoDuration } from '../ledger/expiry.js';
+import { isoInstant } from '../time/instants.js';
 
 export const TRIGGERS = [
   'signup',
@@ -50,10 +51,20 @@ export const assetKey = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be 1 to 64 lower-case letters, digits or _ starting with a letter');
 
+// A number past 2^53 (1e20) is whole to the person who wrote it, though not to JavaScript: it is told
+// the bound it crossed, once.
 const wholeNumber = (min: number, max: number) =>
   z
     .number()
-    .int('must be a whole number')
+    .int({
+      abort: true,
+      error: (issue) =>
+        issue.code === 'too_big'
+          ? `must be at most ${max}`
+          : issue.code === 'too_small'
+            ? `must be at least ${min}`
+            : 'must be a whole number',
+    })
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
@@ -152,8 +163,7 @@ const programShape = z.strictObject({
     .url({ protocol: /^https?$/, message: 'must be an http or https URL' })
     .max(2000, 'must be at most 2000 characters')
     .describe('Where GET /r/{code} redirects, with ?ref=CODE&perks_click=CLICK_ID added'),
-  effective_at: z.iso
-    .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' })
+  effective_at: isoInstant('must be an ISO 8601 date-time with a time zone')
     .optional()
     .describe('When this version takes effect (default now; never earlier than now)'),
   referrer: z

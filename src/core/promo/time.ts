@@ -123,20 +123,6 @@ export function resolveBoundary(input: BoundaryInput, edge: 'start' | 'end', zon
   return edge === 'start' ? startOfDay(input.date, zone) : endOfDay(input.date, zone);
 }
 
-/**
- * The instants a window boundary may take: from the Unix epoch to the last millisecond of year 9999,
- * the range both stores write and read back alike (the embedded store cannot write a year past 9999,
- * nor read one before 1000, correctly). A promotion without an end leaves `expires_at` out.
- */
-export const BOUNDARY_RANGE = {
-  min: new Date('1970-01-01T00:00:00.000Z'),
-  max: new Date('9999-12-31T23:59:59.999Z'),
-} as const;
-
-export function isInBoundaryRange(at: Date): boolean {
-  return at.getTime() >= BOUNDARY_RANGE.min.getTime() && at.getTime() <= BOUNDARY_RANGE.max.getTime();
-}
-
 /** True when `now` is inside `[startsAt, expiresAt)`; a missing bound is open. */
 export function isWithin(now: Date, startsAt: Date | null, expiresAt: Date | null): boolean {
   const t = now.getTime();

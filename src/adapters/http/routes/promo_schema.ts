@@ -22,6 +22,7 @@ import {
   currency,
   errorEnvelope,
   identifier,
+  integerIn,
   metadata,
   positiveAmountMinor,
   requiredText,
@@ -44,19 +45,15 @@ export const boundaryInput = z
   });
 
 const count = (max: number) =>
-  z
-    .number({ message: 'must be an integer' })
-    .int('must be an integer')
-    .min(1, `must be from 1 to ${max}`)
-    .max(max, `must be from 1 to ${max}`);
+  integerIn(1, max, { range: `must be from 1 to ${max}`, notInteger: `must be an integer from 1 to ${max}` });
 
 export const promotionInput = z.strictObject({
   name: requiredText(200),
-  percent_off_bps: z
-    .number({ message: 'must be an integer number of basis points' })
-    .int('must be an integer number of basis points (2000 = 20%)')
-    .min(1, `must be from 1 to ${MAX_PERCENT_BPS} basis points (100%)`)
-    .max(MAX_PERCENT_BPS, `must be from 1 to ${MAX_PERCENT_BPS} basis points (100%)`)
+  percent_off_bps: integerIn(1, MAX_PERCENT_BPS, {
+    range: `must be from 1 to ${MAX_PERCENT_BPS} basis points (100%)`,
+    notInteger: 'must be an integer number of basis points (2000 = 20%)',
+    notNumber: 'must be an integer number of basis points',
+  })
     .optional()
     .describe('Percentage off in basis points: 2000 is 20%, 10000 is 100%'),
   amount_off: positiveAmountMinor
@@ -163,11 +160,10 @@ export const generateInput = z.strictObject({
     .string()
     .max(40, 'must be at most 40 characters as typed (and 20 once spaces and dashes are removed)')
     .optional(),
-  length: z
-    .number({ message: 'must be an integer' })
-    .int('must be an integer')
-    .min(GENERATED_MIN_LENGTH, `must be from ${GENERATED_MIN_LENGTH} to ${GENERATED_MAX_LENGTH}`)
-    .max(GENERATED_MAX_LENGTH, `must be from ${GENERATED_MIN_LENGTH} to ${GENERATED_MAX_LENGTH}`)
+  length: integerIn(GENERATED_MIN_LENGTH, GENERATED_MAX_LENGTH, {
+    range: `must be from ${GENERATED_MIN_LENGTH} to ${GENERATED_MAX_LENGTH}`,
+    notInteger: `must be an integer from ${GENERATED_MIN_LENGTH} to ${GENERATED_MAX_LENGTH}`,
+  })
     .optional()
     .describe('Random characters after the prefix, 5 bits each; default 12'),
   max_redemptions: count(1_000_000_000_000).optional().describe('Per code; default 1 (single-use)'),

@@ -5,7 +5,7 @@ import {
   MIN_TTL_SECONDS,
   mintCustomerToken,
 } from '../../../app/customer_tokens.js';
-import { identifier } from '../schemas.js';
+import { identifier, integerIn } from '../schemas.js';
 import type { RegisterRoute } from './index.js';
 import { widgetErrors } from './widget_schema.js';
 
@@ -28,11 +28,7 @@ const register: RegisterRoute = (app, deps) => {
         tags: ['widget'],
         body: z.strictObject({
           customer: identifier.describe('The customer: Perks id or external_id'),
-          ttl_seconds: z
-            .number({ message: limits })
-            .int(limits)
-            .min(MIN_TTL_SECONDS, limits)
-            .max(MAX_TTL_SECONDS, limits)
+          ttl_seconds: integerIn(MIN_TTL_SECONDS, MAX_TTL_SECONDS, { range: limits, notInteger: limits })
             .optional()
             .describe(
               `How long the token lives; default ${DEFAULT_TTL_SECONDS} (15 minutes), at most one hour`,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_TREE_DEPTH, MAX_TREE_NODES, referralTree } from '../../../app/referrals_read.js';
-import { identifier } from '../schemas.js';
+import { identifier, queryIntegerIn } from '../schemas.js';
 import type { RegisterRoute } from './index.js';
 import { programRef, referralErrors, treeSchema } from './referral_schema.js';
 
@@ -13,12 +13,10 @@ const register: RegisterRoute = (app, deps) => {
         tags: ['referrals'],
         params: z.strictObject({ id: identifier.describe('The customer: Perks id or external_id') }),
         querystring: z.strictObject({
-          depth: z.coerce
-            .number()
-            .int('must be an integer')
-            .min(1, `must be between 1 and ${MAX_TREE_DEPTH}`)
-            .max(MAX_TREE_DEPTH, `must be between 1 and ${MAX_TREE_DEPTH}`)
-            .default(1),
+          depth: queryIntegerIn(1, MAX_TREE_DEPTH, {
+            range: `must be between 1 and ${MAX_TREE_DEPTH}`,
+            notInteger: `must be an integer between 1 and ${MAX_TREE_DEPTH}`,
+          }).default(1),
           program: programRef.optional(),
         }),
         response: { 200: treeSchema, ...referralErrors },

@@ -5,7 +5,7 @@ import {
   rotateSecret,
 } from '../../../app/webhook_endpoints.js';
 import { execute } from '../idempotency.js';
-import { commonErrors, identifier } from '../schemas.js';
+import { commonErrors, identifier, integerIn } from '../schemas.js';
 import type { RegisterRoute } from './index.js';
 import { endpointWithSecretSchema } from './webhook_schema.js';
 
@@ -20,11 +20,10 @@ const register: RegisterRoute = (app, deps) => {
         params: z.strictObject({ id: identifier }),
         body: z
           .strictObject({
-            grace_period_s: z
-              .number()
-              .int('must be a whole number of seconds')
-              .min(0, 'must not be negative')
-              .max(MAX_ROTATION_GRACE_S, `must be at most ${MAX_ROTATION_GRACE_S} (7 days)`)
+            grace_period_s: integerIn(0, MAX_ROTATION_GRACE_S, {
+              range: `must be from 0 to ${MAX_ROTATION_GRACE_S} seconds (7 days)`,
+              notInteger: `must be a whole number of seconds from 0 to ${MAX_ROTATION_GRACE_S} (7 days)`,
+            })
               .optional()
               .describe(
                 `How long the old secret still signs; default ${DEFAULT_ROTATION_GRACE_S} (24 hours), 0 stops it at once`,
