@@ -153,6 +153,16 @@ for (const store of storeCases()) {
       const blankPlan = await message({ applies_to: [''] });
       assert.equal(blankPlan.message, "'applies_to[0]': must not be empty");
       assert.equal(blankPlan.errors, undefined);
+      // A field the API answers as null, sent as null: told to leave it out, not the type it wants.
+      const nulls = await message({ expires_at: null, max_redemptions: null });
+      assert.equal(
+        nulls.message,
+        "'expires_at' must not be null (leave an optional field out to leave it unset)",
+      );
+      assert.deepEqual(
+        nulls.errors.map((e: { param: string }) => e.param),
+        ['expires_at', 'max_redemptions'],
+      );
       assert.deepEqual(await counts(h, workspaceId), { promotions: 0, codes: 0, batches: 0 });
     });
 

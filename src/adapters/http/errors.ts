@@ -144,6 +144,14 @@ export function fromZod(error: ZodError, part: string): PerksError {
     if (issue.code === 'invalid_type' && issue.input === undefined && base) {
       return { code: 'parameter_missing' as const, param: where, message: `'${where}' is required` };
     }
+    // A field the API answers as null may not be sent as null: say so, rather than the type it wants.
+    if (issue.input === null && base) {
+      return {
+        code: 'parameter_invalid' as const,
+        param: where,
+        message: `'${where}' must not be null (leave an optional field out to leave it unset)`,
+      };
+    }
     // The validator's own wording ('Invalid option: expected one of "a"|"b"') in the house style; an
     // enum's own message stands.
     const message =
