@@ -8,8 +8,10 @@ import {
   type Rejection,
   promotionHeldMessage,
   redemptions,
+  type SlotFacts,
   slotKey,
   slotKind,
+  slotTakenMessage,
 } from '../core/promo/rules.js';
 import { requireCustomer } from './customers.js';
 import { emitWebhookEvent, subscribes } from './outbox_webhooks.js';
@@ -80,9 +82,22 @@ const REJECTION_PARAM: Record<Rejection, string> = {
   promotion_currency_mismatch: 'currency',
 };
 
-export function rejectionError(r: Rejected): PerksError {
-  return new PerksError(r.reason, r.message, REJECTION_PARAM[r.reason], r.details);
+/**
+ * Where a rejection points in the request: a redemption that names no subscription takes the
+ * customer's slot, so a slot already taken points at the customer.
+ */
+function rejectionParam(reason: Rejection, slot: SlotFacts['kind']): string {
+  return reason === 'subscription_already_has_promotion' && slot === 'customer'
+    ? 'customer'
+    : REJECTION_PARAM[reason];
 }
+
+export function rejectionError(r: Rejected, slot: SlotFacts['kind'] = 'subscription'): PerksError {
+  return new PerksError(r.reason, r.message, rejectionParam(r.reason, slot), r.details);
+}
+
+const slotOf = (input: { subscription?: string | undefined }): SlotFacts['kind'] =>
+  input.subscription === undefined ? 'customer' : 'subscription';
 
 /** The code and promotion a request names, when both exist. */
 interface Found {
@@ -240,7 +255,7 @@ export async function validateCode(
       promotion_code_id: null,
       discount: null,
       preview: null,
-      error: { ...details, code: reason, message, param: REJECTION_PARAM[reason] },
+      error: { ...details, code: reason, message, param: rejectionParam(reason, slotOf(input)) },
     };
   }
   // The facts were read before concurrent attempts counted their failures: a burst of guesses must
@@ -299,7 +314,7 @@ async function redeem(
   tx: Sql | undefined,
 ): Promise<RedemptionView> {
   const ev = await evaluate(deps, tx, workspaceId, input, ip);
-  if (!ev.ok) throw rejectionError(ev.decision);
+  if (!ev.ok) throw rejectionError(ev.decision, slotOf(input));
   const { facts, customerId, slotKey, decision, found } = ev;
   const row: RedemptionRow = {
     workspace_id: workspaceId,
@@ -363,7 +378,7 @@ async function redeem(
  * detail carries the limit (the slot's key for PRX07).
  */
 export function redemptionLimitError(err: unknown): PerksError | undefined {
-  const e = err as { code?: unknown; detail?: unknown } | null;
+  const e = err as { code?: unknown; detail?: unknown; message?: unknown } | null;
   switch (e?.code) {
     case 'PRX01':
     case 'PRX02': {
@@ -383,18 +398,21 @@ export function redemptionLimitError(err: unknown): PerksError | undefined {
         message: 'this customer has already used this promotion',
         details: { max_per_customer: Number(e.detail) },
       });
-    case 'PRX04':
-      return rejectionError({
-        ok: false,
-        reason: 'subscription_already_has_promotion',
-        message: 'this subscription already has a promotion; only stackable promotions combine',
-      });
-    case 'PRX07':
-      return rejectionError({
-        ok: false,
-        reason: 'subscription_already_has_promotion',
-        message: promotionHeldMessage(slotKind(String(e.detail))),
-      });
+    case 'PRX04': {
+      // The message names the slot: 'slot <key> already holds a promotion'.
+      const kind = slotKind(/^slot (\S+)/.exec(String(e.message))?.[1] ?? '');
+      return rejectionError(
+        { ok: false, reason: 'subscription_already_has_promotion', message: slotTakenMessage(kind) },
+        kind,
+      );
+    }
+    case 'PRX07': {
+      const kind = slotKind(String(e.detail));
+      return rejectionError(
+        { ok: false, reason: 'subscription_already_has_promotion', message: promotionHeldMessage(kind) },
+        kind,
+      );
+    }
     default:
       return undefined;
   }

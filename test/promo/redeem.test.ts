@@ -259,6 +259,16 @@ for (const store of storeCases()) {
         (await redeem(h, { code: 'STACK_2', customer: 'team_slot', subscription: 'sub_z' })).status,
         201,
       );
+      // Without a subscription the customer's own slot is taken, and a refusal points at the customer.
+      await createCustomer(h, 'team_slotless');
+      const own = { code: 'EXCL_A', customer: 'team_slotless' };
+      assert.equal((await redeem(h, own)).status, 201);
+      const taken = await redeem(h, { ...own, code: 'EXCL_B' });
+      assert.equal(errorCode(taken), 'subscription_already_has_promotion');
+      assert.equal(taken.body.error.param, 'customer');
+      assert.match(taken.body.error.message, /this customer already has a promotion waiting/);
+      const checked = await validate(h, { ...own, code: 'EXCL_B' });
+      assert.equal(checked.body.error.param, 'customer');
     });
 
     it('a stackable promotion never stacks with itself: one active redemption of it per subscription', async () => {

@@ -204,6 +204,13 @@ export function slotKey(subscriptionRef: string | null, customerId: string): str
   return subscriptionRef === null ? `cus:${customerId}` : `sub:${subscriptionRef}`;
 }
 
+/** The refusal of a slot that already holds a promotion one of the two does not share. */
+export function slotTakenMessage(kind: SlotFacts['kind']): string {
+  return kind === 'subscription'
+    ? 'this subscription already has a promotion; only stackable promotions combine'
+    : 'this customer already has a promotion waiting for its next invoice; only stackable promotions combine';
+}
+
 /** Whose slot a key (from `slotKey`) names. */
 export function slotKind(key: string): SlotFacts['kind'] {
   return key.startsWith('cus:') ? 'customer' : 'subscription';
@@ -337,12 +344,7 @@ export function decideRedemption(
     return reject('subscription_already_has_promotion', promotionHeldMessage(f.slot.kind));
   }
   if (f.slot.exclusive > 0 || (!promotion.stackable && f.slot.active > 0)) {
-    return reject(
-      'subscription_already_has_promotion',
-      f.slot.kind === 'subscription'
-        ? 'this subscription already has a promotion; only stackable promotions combine'
-        : 'this customer already has a promotion waiting for its next invoice; only stackable promotions combine',
-    );
+    return reject('subscription_already_has_promotion', slotTakenMessage(f.slot.kind));
   }
   if (promotion.first_time_only && f.has_paid) {
     return reject('not_first_time', 'this promotion is for customers who have never paid');
