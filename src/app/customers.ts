@@ -69,6 +69,19 @@ export async function requireCustomer(sql: Sql, workspaceId: string, ref: string
 }
 
 /**
+ * The caller's id (external_id) of a subscription named by `ref`. Redemptions and settlements name a
+ * subscription by the caller's id, which may precede any billing event about it: a Perks subscription
+ * id is translated, any other reference is taken as the caller's id already.
+ */
+export async function subscriptionExternalId(sql: Sql, workspaceId: string, ref: string): Promise<string> {
+  const [row] = await sql.query<{ external_id: string }>(
+    'select external_id from subscriptions where workspace_id = $1 and id = $2',
+    [workspaceId, ref],
+  );
+  return row?.external_id ?? ref;
+}
+
+/**
  * Resolves a parent reference and refuses one that would make the account tree a cycle (a customer
  * owning itself, directly or through its descendants).
  */

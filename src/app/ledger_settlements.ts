@@ -1,5 +1,6 @@
 import { PerksError } from '../core/errors.js';
 import { type DiscountLine, planSettlement } from '../core/ledger/settlement.js';
+import { subscriptionExternalId } from './customers.js';
 import { assetsById } from './ledger_assets.js';
 import { decideOnKnownState, NeedsTransaction, type Posted } from './ledger_known.js';
 import {
@@ -36,6 +37,7 @@ export interface InvoiceInput {
 export interface InvoiceToSettle {
   invoice_id: string;
   customer_id: string;
+  /** The subscription by the caller's id (its external_id), as redemptions name it. */
   subscription_id: string | null;
   currency: string;
   subtotal_cents: number;
@@ -55,7 +57,7 @@ export interface InvoiceToSettle {
  * and the total of its lines reduces what credits may cover; `revertDiscounts` is its undo, run when
  * the invoice is voided. `namesSubscription` (optional) says whether the customer's promotions name a
  * subscription that no billing event has told of (a code may be redeemed for a subscription before
- * its first event); such a subscription is then settled under the caller's id. All default to nothing.
+ * its first event); such a subscription may then be settled. All default to nothing.
  */
 export interface SettlementHooks {
   discountLines(tx: Sql, workspaceId: string, invoice: InvoiceToSettle): Promise<DiscountLine[]>;
@@ -83,6 +85,11 @@ interface SettlementRow {
   id: string;
   invoice_id: string;
   customer_id: string;
+  /**
+   * The subscription by the caller's id (its external_id), known to Perks or not, as redemptions
+   * name it. A settlement stored before settlements kept the caller's id holds the Perks id of a
+   * known subscription instead: whatever reads one translates it before showing it.
+   */
   subscription_id: string | null;
   currency: string;
   subtotal: number;
@@ -135,22 +142,33 @@ type SettlementJson = Omit<SettlementRow, 'created_at' | 'voided_at'> & {
 };
 
 /**
+ * Whether the input names a subscription Perks knows by its Perks id, whose caller's id the lock does
+ * not give. The lock looks a subscription up by its Perks id first, then by the caller's id, so any
+ * other name it found, or an unknown one, is the caller's id already.
+ */
+function namedByPerksId(input: InvoiceInput, locked: Locked<SettlementJson>): boolean {
+  return input.subscription !== undefined && locked.subscription?.id === input.subscription;
+}
+
+/**
  * The settlement as far as it is decided before any discount: a refusal (the subscription is not
  * the customer's, the invoice was settled otherwise), the settlement already made, or, to go on
- * with, the subscription the invoice is for.
+ * with, the subscription the invoice is for, by the caller's id. `callerSubscription` is the input's
+ * subscription by the caller's id (see namedByPerksId).
  */
 function settlementGate(
   input: InvoiceInput,
   locked: Locked<SettlementJson>,
+  callerSubscription: string | null,
   namedByPromotion = false,
-): { refusal: PerksError } | { prior: SettlementView } | { subscriptionId: string | null } {
+): { refusal: PerksError } | { prior: SettlementView } | { subscription: string | null } {
   const customerId = locked.customer_id;
-  let subscriptionId: string | null = null;
+  let subscription: string | null = null;
   if (input.subscription !== undefined) {
     const sub = locked.subscription;
     if (!sub && namedByPromotion) {
-      // Known only from the customer's own redemptions: settled under the caller's id.
-      subscriptionId = input.subscription;
+      // Known only from the customer's own redemptions: the caller's id is all there is.
+      subscription = callerSubscription;
     } else if (!sub) {
       return {
         refusal: new PerksError(
@@ -168,7 +186,7 @@ function settlementGate(
         ),
       };
     } else {
-      subscriptionId = sub.id;
+      subscription = callerSubscription;
     }
   }
   if (locked.prior) {
@@ -177,10 +195,14 @@ function settlementGate(
       created_at: new Date(locked.prior.created_at),
       voided_at: locked.prior.voided_at === null ? null : new Date(locked.prior.voided_at),
     };
-    // A subscription first settled under the caller's id may have become known since.
+    // Settlements keep the caller's id, whether the subscription was known then or became known
+    // since; one stored before they did holds the Perks id of the subscription.
+    const sameSubscription =
+      prior.subscription_id === subscription ||
+      (locked.subscription !== null && prior.subscription_id === locked.subscription.id);
     const same =
       prior.customer_id === customerId &&
-      (prior.subscription_id === subscriptionId || prior.subscription_id === input.subscription) &&
+      sameSubscription &&
       prior.currency === input.currency &&
       prior.subtotal === input.subtotal_cents;
     if (!same) {
@@ -193,22 +215,22 @@ function settlementGate(
         ),
       };
     }
-    return { prior: settlementView(prior) };
+    return { prior: settlementView({ ...prior, subscription_id: subscription }) };
   }
-  return { subscriptionId };
+  return { subscription };
 }
 
 /** The invoice as the discount step sees it. */
 function invoiceToSettle(
   input: InvoiceInput,
   locked: Locked<SettlementJson>,
-  subscriptionId: string | null,
+  subscription: string | null,
   now: Date,
 ): InvoiceToSettle {
   return {
     invoice_id: input.invoice_id,
     customer_id: locked.customer_id,
-    subscription_id: subscriptionId,
+    subscription_id: subscription,
     currency: input.currency,
     subtotal_cents: input.subtotal_cents,
     settled_at: now,
@@ -227,7 +249,7 @@ function decideSettlement(
   workspaceId: string,
   input: InvoiceInput,
   locked: Locked<SettlementJson>,
-  subscriptionId: string | null,
+  subscription: string | null,
   discounts: DiscountLine[],
   now: Date,
 ): Posted<SettlementView> {
@@ -276,7 +298,7 @@ function decideSettlement(
     id,
     invoice_id: input.invoice_id,
     customer_id: locked.customer_id,
-    subscription_id: subscriptionId,
+    subscription_id: subscription,
     currency: input.currency,
     subtotal: input.subtotal_cents,
     discount_total: plan.discount_cents,
@@ -328,16 +350,22 @@ export async function settleInvoice(
     input.subscription !== undefined &&
     !locked.subscription &&
     ((await hooks.namesSubscription?.(tx, workspaceId, locked.customer_id, input.subscription)) ?? false);
-  const gate = settlementGate(input, locked, namedByPromotion);
+  const callerSubscription =
+    input.subscription === undefined
+      ? null
+      : namedByPerksId(input, locked)
+        ? await subscriptionExternalId(tx, workspaceId, input.subscription)
+        : input.subscription;
+  const gate = settlementGate(input, locked, callerSubscription, namedByPromotion);
   if ('refusal' in gate) throw gate.refusal;
   if ('prior' in gate) return gate.prior;
   const now = deps.clock.now();
   const discounts = await hooks.discountLines(
     tx,
     workspaceId,
-    invoiceToSettle(input, locked, gate.subscriptionId, now),
+    invoiceToSettle(input, locked, gate.subscription, now),
   );
-  const decision = decideSettlement(deps, workspaceId, input, locked, gate.subscriptionId, discounts, now);
+  const decision = decideSettlement(deps, workspaceId, input, locked, gate.subscription, discounts, now);
   if (!('answer' in decision)) throw decision.refusal;
   await decision.posting.flush(tx, decision.settlement);
   return decision.answer();
@@ -368,11 +396,16 @@ export async function settleInvoiceStandalone(
         if (input.subscription !== undefined && !state.subscription) {
           throw new NeedsTransaction('the subscription may be known from a redemption only');
         }
-        const gate = settlementGate(input, state);
+        if (namedByPerksId(input, state)) {
+          throw new NeedsTransaction(
+            "the subscription is named by its Perks id: its caller's id is looked up",
+          );
+        }
+        const gate = settlementGate(input, state, input.subscription ?? null);
         if ('refusal' in gate) return gate;
         if ('prior' in gate) return { answer: () => gate.prior };
         if (state.may_have_discounts) throw new NeedsTransaction('the discount step may apply');
-        return decideSettlement(deps, workspaceId, input, state, gate.subscriptionId, [], now);
+        return decideSettlement(deps, workspaceId, input, state, gate.subscription, [], now);
       },
       { attempts: 2, standalone: true },
     );
@@ -403,11 +436,19 @@ export async function voidInvoice(
     sent_items?: 'delete' | 'leave' | undefined;
   } = {},
 ): Promise<SettlementView> {
-  const [row] = await tx.query<SettlementRow>(
+  const [stored] = await tx.query<SettlementRow>(
     'select * from ledger_settlements where workspace_id = $1 and invoice_id = $2 for update',
     [workspaceId, invoiceId],
   );
-  if (!row) throw new PerksError('resource_not_found', `no settled invoice '${invoiceId}'`, 'invoice_id');
+  if (!stored) throw new PerksError('resource_not_found', `no settled invoice '${invoiceId}'`, 'invoice_id');
+  // One stored before settlements kept the caller's id holds the Perks id of its subscription.
+  const row: SettlementRow = {
+    ...stored,
+    subscription_id:
+      stored.subscription_id === null
+        ? null
+        : await subscriptionExternalId(tx, workspaceId, stored.subscription_id),
+  };
   if (row.status === 'voided') return settlementView(row);
   const now = deps.clock.now();
 
@@ -470,5 +511,5 @@ export async function voidInvoice(
     `update ledger_settlements set status = 'voided', voided_at = $3 where workspace_id = $1 and id = $2 returning *`,
     [workspaceId, row.id, now],
   );
-  return settlementView(voided!);
+  return settlementView({ ...voided!, subscription_id: row.subscription_id });
 }

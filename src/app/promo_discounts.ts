@@ -4,7 +4,7 @@ import {
   type ScheduledRedemption,
 } from '../core/promo/discount.js';
 import { slotKey } from '../core/promo/rules.js';
-import { requireCustomer } from './customers.js';
+import { requireCustomer, subscriptionExternalId } from './customers.js';
 import type { Deps, Sql } from './ports.js';
 
 /**
@@ -71,18 +71,6 @@ function line(r: DiscountRow): DiscountLine {
     amount_cents: r.amount_cents,
     description: r.description,
   };
-}
-
-/**
- * Redemptions name a subscription by the caller's id, which may precede any billing event about it.
- * A Perks subscription id is translated; any other reference is taken as the caller's id.
- */
-async function subscriptionExternalId(tx: Sql, workspaceId: string, ref: string): Promise<string> {
-  const [row] = await tx.query<{ external_id: string }>(
-    'select external_id from subscriptions where workspace_id = $1 and id = $2',
-    [workspaceId, ref],
-  );
-  return row?.external_id ?? ref;
 }
 
 async function recordedLines(tx: Sql, workspaceId: string, invoiceId: string) {

@@ -154,6 +154,53 @@ for (const store of storeCases()) {
       assert.equal(events[0]!.payload.data.status, 'voided');
     });
 
+    it("credits.applied and invoice.voided name the subscription by the caller's id, as the API does", async () => {
+      const ws = await setup();
+      await grantOk(h, ws.key, ws.customer, grantBody('usd_credit', 1000));
+      const event = await post(ws, '/v1/events', {
+        id: ref('evt'),
+        type: 'subscription.updated',
+        occurred_at: h.clock.now().toISOString(),
+        data: {
+          customer: ws.externalId,
+          subscription: {
+            id: 'sub_hooked',
+            plan_id: 'pro',
+            interval: 'month',
+            status: 'active',
+            current_period_start: h.clock.now().toISOString(),
+            current_period_end: new Date(h.clock.now().getTime() + 720 * HOUR).toISOString(),
+            amount: 2900,
+            currency: 'usd',
+          },
+        },
+      });
+      assert.equal(event.status, 200, JSON.stringify(event.body));
+      const [known] = await h.db.query<{ id: string }>(
+        'select id from subscriptions where workspace_id = $1 and external_id = $2',
+        [ws.workspaceId, 'sub_hooked'],
+      );
+      const invoiceId = ref('in');
+      // Named by its Perks id: the settlement and its events still give the caller's id.
+      const settled = await post(ws, '/v1/invoices/settle', {
+        invoice_id: invoiceId,
+        customer: ws.customer,
+        subscription: known!.id,
+        currency: 'usd',
+        subtotal_cents: 400,
+      });
+      assert.equal(settled.status, 200, JSON.stringify(settled.body));
+      assert.equal(settled.body.subscription, 'sub_hooked');
+      const voided = await post(ws, `/v1/invoices/${invoiceId}/void`);
+      assert.equal(voided.status, 200, JSON.stringify(voided.body));
+
+      const [applied] = await deliveries(ws, 'credits.applied');
+      assert.deepEqual(applied!.payload.data, settled.body);
+      const [void_] = await deliveries(ws, 'invoice.voided');
+      assert.deepEqual(void_!.payload.data, voided.body);
+      assert.equal(void_!.payload.data.subscription, 'sub_hooked');
+    });
+
     it('payouts: requested, approved, rejected and canceled once each; refusals emit nothing', async () => {
       const ws = await setup();
       await grantOk(h, ws.key, ws.customer, grantBody('usd_commission', 20_000));

@@ -241,11 +241,25 @@ for (const store of storeCases()) {
       const repeated = await settle('in_early_1', 'team_early', 'sub_ext_early');
       assert.equal(repeated.status, 200, JSON.stringify(repeated.body));
       assert.deepEqual(repeated.body, first.body);
+      // Named now by the Perks id the event gave it, it is still the same invoice's settlement.
+      const [known] = await h.db.query<{ id: string }>(
+        'select id from subscriptions where workspace_id = $1 and external_id = $2',
+        [h.workspaceId, 'sub_ext_early'],
+      );
+      assert.ok(known && known.id !== 'sub_ext_early');
+      const byPerksId = await settle('in_early_1', 'team_early', known.id);
+      assert.equal(byPerksId.status, 200, JSON.stringify(byPerksId.body));
+      assert.deepEqual(byPerksId.body, first.body);
       const second = await settle('in_early_2', 'team_early', 'sub_ext_early');
       assert.equal(second.status, 200, JSON.stringify(second.body));
       assert.equal(second.body.discount_cents, 580);
+      assert.equal(second.body.subscription, 'sub_ext_early', "known or not, the caller's id");
       const redemption = await h.request('GET', `/v1/redemptions/${r.body.id}`);
       assert.equal(redemption.body.periods_remaining, 1);
+      assert.equal(redemption.body.subscription, second.body.subscription, 'as the redemption names it');
+      const voided = await h.request('POST', '/v1/invoices/in_early_2/void');
+      assert.equal(voided.status, 200, JSON.stringify(voided.body));
+      assert.equal(voided.body.subscription, 'sub_ext_early');
     });
   });
 }

@@ -127,6 +127,15 @@ for (const store of storeCases()) {
       assert.equal(secondEvent.body.result.settlement, event.body.result.settlement);
       assert.equal(await work(), 0);
       assert.equal((await calls(ws)).length, 1);
+
+      // The settlement names the subscription by Stripe's id, as an API settle of the invoice shows.
+      const viaApi = await h.request('POST', '/v1/invoices/settle', {
+        key: ws.key,
+        body: { invoice_id: inv, customer: cus, subscription: sub, currency: 'usd', subtotal_cents: 2000 },
+      });
+      assert.equal(viaApi.status, 200, JSON.stringify(viaApi.body));
+      assert.equal(viaApi.body.id, event.body.result.settlement);
+      assert.equal(viaApi.body.subscription, sub);
     });
 
     it("takes Stripe's invoice-level discounts off the base, not again the line items' own", async () => {

@@ -108,6 +108,94 @@ for (const store of storeCases()) {
       assert.equal((await balances(h, ws.key, ws.customer)).usd_credit.available, 400);
     });
 
+    /** The Perks id of a subscription known by the caller's id. */
+    async function perksSubscriptionId(workspaceId: string, externalId: string) {
+      const [row] = await h.db.query<{ id: string }>(
+        'select id from subscriptions where workspace_id = $1 and external_id = $2',
+        [workspaceId, externalId],
+      );
+      assert.ok(row && row.id !== externalId, 'the subscription has a Perks id of its own');
+      return row.id;
+    }
+
+    it("happy: the settlement names its subscription by the caller's id however it was named, settled, repeated or voided", async () => {
+      const ws = await ledgerWorkspace(h);
+      await grantOk(h, ws.key, ws.customer, grantBody('usd_credit', 5000));
+      await subscribe(ws.key, ws.externalId, 'sub_named');
+      const perksId = await perksSubscriptionId(ws.workspaceId, 'sub_named');
+      const body = (invoice_id: string, subscription: string) => ({
+        invoice_id,
+        customer: ws.externalId,
+        subscription,
+        currency: 'usd',
+        subtotal_cents: 500,
+      });
+      // By the caller's id or the Perks id, in one call or in a transaction (with an Idempotency-Key).
+      const cases: [string, string, Record<string, string> | undefined][] = [
+        ['in_by_ext', 'sub_named', undefined],
+        ['in_by_perks', perksId, undefined],
+        ['in_by_perks_tx', perksId, { 'idempotency-key': ref('key') }],
+        ['in_by_ext_tx', 'sub_named', { 'idempotency-key': ref('key') }],
+      ];
+      const first = new Map<string, Record<string, unknown>>();
+      for (const [invoice, subscription, headers] of cases) {
+        const res = await h.request('POST', '/v1/invoices/settle', {
+          key: ws.key,
+          body: body(invoice, subscription),
+          ...(headers ? { headers } : {}),
+        });
+        assert.equal(res.status, 200, JSON.stringify([invoice, res.body]));
+        assert.equal(res.body.subscription, 'sub_named', invoice);
+        assert.equal(res.body.customer, ws.customer, 'the customer is the Perks id, as before');
+        first.set(invoice, res.body);
+      }
+      // A repeat by the other id answers the stored settlement.
+      for (const [invoice, subscription] of [
+        ['in_by_ext', perksId],
+        ['in_by_perks', 'sub_named'],
+      ] as const) {
+        const again = await settle(ws.key, body(invoice, subscription));
+        assert.equal(again.status, 200, JSON.stringify([invoice, again.body]));
+        assert.deepEqual(again.body, first.get(invoice));
+      }
+      const voided = await h.request('POST', '/v1/invoices/in_by_perks/void', { key: ws.key });
+      assert.equal(voided.status, 200, JSON.stringify(voided.body));
+      assert.equal(voided.body.subscription, 'sub_named');
+      const stored = await h.db.query<{ subscription_id: string }>(
+        'select distinct subscription_id from ledger_settlements where workspace_id = $1',
+        [ws.workspaceId],
+      );
+      assert.deepEqual(stored, [{ subscription_id: 'sub_named' }], "stored under the caller's id");
+    });
+
+    it("happy: a settlement stored under the Perks id (before it kept the caller's) answers with the caller's id", async () => {
+      const ws = await ledgerWorkspace(h);
+      await grantOk(h, ws.key, ws.customer, grantBody('usd_credit', 5000));
+      await subscribe(ws.key, ws.externalId, 'sub_legacy');
+      const perksId = await perksSubscriptionId(ws.workspaceId, 'sub_legacy');
+      const body = (subscription: string) => ({
+        invoice_id: 'in_legacy',
+        customer: ws.customer,
+        subscription,
+        currency: 'usd',
+        subtotal_cents: 700,
+      });
+      const first = await settle(ws.key, body('sub_legacy'));
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      await h.db.query(
+        'update ledger_settlements set subscription_id = $3 where workspace_id = $1 and invoice_id = $2',
+        [ws.workspaceId, 'in_legacy', perksId],
+      );
+      for (const subscription of ['sub_legacy', perksId]) {
+        const again = await settle(ws.key, body(subscription));
+        assert.equal(again.status, 200, JSON.stringify(again.body));
+        assert.deepEqual(again.body, first.body);
+      }
+      const voided = await h.request('POST', '/v1/invoices/in_legacy/void', { key: ws.key });
+      assert.equal(voided.status, 200, JSON.stringify(voided.body));
+      assert.equal(voided.body.subscription, 'sub_legacy');
+    });
+
     it('happy: no credit leaves the whole subtotal due', async () => {
       const ws = await ledgerWorkspace(h);
       const res = await settle(ws.key, {

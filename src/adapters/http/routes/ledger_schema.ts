@@ -131,8 +131,13 @@ export const settlementSchema = z
     id: z.string(),
     object: z.literal('invoice_settlement'),
     invoice_id: z.string(),
-    customer: z.string(),
-    subscription: z.string().nullable(),
+    customer: z.string().describe('The customer’s Perks id (cus_...), whichever id the settle named it by'),
+    subscription: z
+      .string()
+      .nullable()
+      .describe(
+        'Your subscription id (the one your billing events and redemptions use), whichever id the settle named it by and whether Perks knew it from a billing event or only from a redemption; null for an invoice without one',
+      ),
     currency: z.string(),
     subtotal_cents: z.number(),
     discount_cents: z.number(),
