@@ -9,16 +9,20 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { progressLine, registerPromotionCommands, shellQuote } from '../../src/adapters/cli/promotions.js';
 import { makeDeps, openStore } from '../../src/main.js';
 import { loadConfig } from '../../src/config.js';
 import { migrate } from '../../src/adapters/db/migrate.js';
+import { createPromotion, listPromotions, type PromotionView } from '../../src/app/promo_promotions.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
-import { runCli } from '../helpers/processes.js';
+import { type CliStore, cliStoreCases, onStore } from '../helpers/cli_stores.js';
+import { CLI, ROOT, runCli } from '../helpers/processes.js';
 
 /**
  * `perks promotions ...` on an embedded store in a temporary folder, driven through commander as
@@ -462,3 +466,195 @@ describe('perks promotions (embedded store)', () => {
     );
   });
 });
+
+/**
+ * Runs a command line as a POSIX shell does, with `perks` the CLI of this work tree, so a command the
+ * CLI suggests is tested as an operator pastes it. Fails (with its stderr) if it exits with an error.
+ */
+async function inShell(command: string, env: Record<string, string>) {
+  const script = `perks() { "$PERKS_TEST_NODE" --import tsx "$PERKS_TEST_CLI" "$@"; }\n${command}`;
+  return promisify(execFile)('sh', ['-c', script], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      ...env,
+      PERKS_TEST_NODE: process.execPath,
+      PERKS_TEST_CLI: CLI,
+    },
+  });
+}
+
+type PromotionPage = { object: 'list'; data: PromotionView[]; has_more: boolean };
+
+/**
+ * `perks promotions list` page by page: the hint on stderr for the next page, `--starting-after` and
+ * `--all`, on the embedded store and, when DATABASE_URL is set, a fresh PostgreSQL database.
+ */
+for (const { name, make } of cliStoreCases('cli-promo-pages')) {
+  describe(`perks promotions list, page by page (${name})`, () => {
+    let store: CliStore;
+    const saved = { dataDir: process.env.PERKS_DATA_DIR, databaseUrl: process.env.DATABASE_URL };
+    /** 21 promotions: one more than a page without --limit. */
+    let workspace = '';
+    /** 201 promotions: more than two pages of 100, for --all. */
+    let many = '';
+    /** The ids of the promotions of `workspace` and of `many`, newest first. */
+    const newest: string[] = [];
+    const manyNewest: string[] = [];
+
+    before(async () => {
+      store = await make();
+      // The commands below read the store from the environment, as `perks` does.
+      Object.assign(process.env, store.env);
+      await onStore(store, async (db) => {
+        const deps = makeDeps(db);
+        workspace = (await createWorkspace(deps, 'pages')).workspace.id;
+        many = (await createWorkspace(deps, 'many pages')).workspace.id;
+        await db.transaction(async (tx) => {
+          const promotion = (id: string, n: number) =>
+            createPromotion(deps, tx, id, { name: `Promotion ${n}`, percent_off_bps: n });
+          for (let n = 1; n <= 21; n++) newest.unshift((await promotion(workspace, n)).id);
+          for (let n = 1; n <= 201; n++) manyNewest.unshift((await promotion(many, n)).id);
+        });
+      });
+    });
+    after(async () => {
+      if (saved.dataDir === undefined) delete process.env.PERKS_DATA_DIR;
+      else process.env.PERKS_DATA_DIR = saved.dataDir;
+      if (saved.databaseUrl === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = saved.databaseUrl;
+      await store.remove();
+    });
+
+    /** Runs `perks promotions list ...` in this process; stdout and stderr as the CLI writes them. */
+    async function list(...args: string[]) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const program = new Command().exitOverride();
+      registerPromotionCommands(program, {
+        out: (line) => out.push(line),
+        progress: { isTTY: false, write: (chunk: string) => err.push(chunk) > 0 },
+      });
+      await program.parseAsync(['promotions', 'list', ...args], { from: 'user' });
+      return { stdout: out.join('\n'), stderr: err.join('') };
+    }
+    /** The ids of the lines of a human-readable list. */
+    const ids = (stdout: string) =>
+      stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => line.split('\t')[0]);
+    const next = (...words: string[]) =>
+      `Showing ${words[0]}; there are more (--all lists them all). Next page: perks promotions list ${words.slice(1).join(' ')}\n`;
+
+    it('as the real perks process: 20 lines on stdout, and on stderr the command that lists the 21st', async () => {
+      const first = await runCli(['promotions', 'list', '--workspace', workspace], store.env);
+      assert.equal(first.code, 0, first.stderr);
+      assert.deepEqual(ids(first.stdout), newest.slice(0, 20));
+      const command = `perks promotions list --workspace ${workspace} --starting-after ${newest[19]}`;
+      assert.equal(
+        first.stderr,
+        `Showing 20 promotions; there are more (--all lists them all). Next page: ${command}\n`,
+      );
+      const second = await inShell(first.stderr.split('Next page: ')[1]!, store.env);
+      assert.deepEqual(ids(second.stdout), [newest[20]]);
+      assert.match(second.stdout, /\tPromotion 1\t0\.01% off\t/);
+      assert.equal(second.stderr, '', 'the last page has no hint');
+    });
+
+    it('keeps --limit in the command for the next page, and gives none on the last page or with --json', async () => {
+      const first = await list('--workspace', workspace, '--limit', '8');
+      assert.deepEqual(ids(first.stdout), newest.slice(0, 8));
+      assert.equal(
+        first.stderr,
+        next('8 promotions', '--workspace', workspace, '--limit', '8', '--starting-after', newest[7]!),
+      );
+      const second = await list('--workspace', workspace, '--limit', '8', '--starting-after', newest[7]!);
+      assert.deepEqual(ids(second.stdout), newest.slice(8, 16));
+      assert.equal(
+        second.stderr,
+        next('8 promotions', '--workspace', workspace, '--limit', '8', '--starting-after', newest[15]!),
+      );
+      const last = await list('--workspace', workspace, '--limit', '8', '--starting-after', newest[15]!);
+      assert.deepEqual(ids(last.stdout), newest.slice(16));
+      assert.equal(last.stderr, '');
+      const one = await list('--workspace', workspace, '--limit', '1');
+      assert.equal(
+        one.stderr,
+        next('1 promotion', '--workspace', workspace, '--limit', '1', '--starting-after', newest[0]!),
+      );
+      const json = await list('--workspace', workspace, '--starting-after', newest[4]!, '--json');
+      const page = JSON.parse(json.stdout) as PromotionPage;
+      assert.deepEqual(
+        page.data.map((p) => p.id),
+        newest.slice(5),
+      );
+      assert.equal(page.has_more, false);
+      const more = await list('--workspace', workspace, '--json');
+      assert.equal((JSON.parse(more.stdout) as PromotionPage).has_more, true);
+      assert.equal(more.stderr, '', 'stderr stays empty with --json; has_more says it');
+    });
+
+    it('--all follows the pages to the end, 100 at a time, with no hint', async () => {
+      const all = await list('--workspace', many, '--all');
+      assert.deepEqual(ids(all.stdout), manyNewest);
+      assert.equal(all.stderr, '');
+      assert.deepEqual(ids((await list('--workspace', workspace, '--all')).stdout), newest);
+      // With --starting-after, every promotion after that one.
+      const rest = await list('--workspace', many, '--all', '--starting-after', manyNewest[149]!);
+      assert.deepEqual(ids(rest.stdout), manyNewest.slice(150));
+      const none = await list('--workspace', many, '--all', '--starting-after', manyNewest[200]!);
+      assert.equal(none.stdout, '(none)');
+    });
+
+    it('--all --json prints one list object with every promotion and has_more false', async () => {
+      const all = JSON.parse((await list('--workspace', many, '--all', '--json')).stdout) as PromotionPage;
+      assert.equal(all.object, 'list');
+      assert.equal(all.has_more, false);
+      assert.deepEqual(
+        all.data.map((p) => p.id),
+        manyNewest,
+      );
+      const first = JSON.parse((await list('--workspace', many, '--limit', '100', '--json')).stdout);
+      assert.deepEqual(all.data.slice(0, 100), (first as PromotionPage).data, 'the same objects as a page');
+    });
+
+    it('takes a --starting-after that names no promotion as a position in the list, as the API does', async () => {
+      // Just after the 10th newest in id order: the list goes on from that one.
+      const between = `${newest[9]}z`;
+      const listed = await list('--workspace', workspace, '--starting-after', between, '--json');
+      const api = await onStore(store, (db) =>
+        listPromotions(db, workspace, { limit: 20, starting_after: between }),
+      );
+      assert.deepEqual(JSON.parse(listed.stdout), JSON.parse(JSON.stringify(api)));
+      assert.deepEqual(
+        api.data.map((p) => p.id),
+        newest.slice(9),
+      );
+      // Before every id: nothing is older.
+      const before = await list('--workspace', workspace, '--starting-after', 'promo_0');
+      assert.deepEqual(before, { stdout: '(none)', stderr: '' });
+    });
+
+    it('refuses a malformed --starting-after, and --all with --limit, with typed errors', async () => {
+      const invalid = (param: string, message: string) => (err: Error & { code?: string; param?: string }) =>
+        err.code === 'parameter_invalid' && err.param === param && err.message === message;
+      await assert.rejects(
+        list('--workspace', workspace, '--starting-after', ''),
+        invalid('starting_after', "'starting_after': must not be empty"),
+      );
+      await assert.rejects(
+        list('--workspace', workspace, '--starting-after', 'promo 1'),
+        invalid('starting_after', "'starting_after': must be printable ASCII without spaces"),
+      );
+      await assert.rejects(
+        list('--workspace', workspace, '--all', '--limit', '50'),
+        invalid(
+          'all',
+          "'--all' reads every page, 100 at a time, so it takes no '--limit'; leave out one of them",
+        ),
+      );
+    });
+  });
+}

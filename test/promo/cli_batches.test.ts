@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerPromotionCommands } from '../../src/adapters/cli/promotions.js';
-import { type BatchView, requestGeneration } from '../../src/app/promo_batches.js';
+import { type BatchView, listWorkspaceBatches, requestGeneration } from '../../src/app/promo_batches.js';
 import { createPromotion } from '../../src/app/promo_promotions.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
 import { makeDeps } from '../../src/main.js';
@@ -27,6 +27,10 @@ for (const { name, make } of cliStoreCases('cli-promo-batches')) {
     let empty = '';
     /** The batches of `workspace`, oldest first. */
     const made: { id: string; promotion: string; total: number }[] = [];
+    /** 21 batches of one code: one more than a page without --limit. */
+    let many = '';
+    /** The ids of the batches of `many`, newest first. */
+    const manyNewest: string[] = [];
 
     before(async () => {
       store = await make();
@@ -36,6 +40,7 @@ for (const { name, make } of cliStoreCases('cli-promo-batches')) {
         const deps = makeDeps(db);
         workspace = (await createWorkspace(deps, 'batches cli')).workspace.id;
         other = (await createWorkspace(deps, 'another')).workspace.id;
+        many = (await createWorkspace(deps, 'many batches')).workspace.id;
         await db.transaction(async (tx) => {
           const promotion = (id: string, label: string) =>
             createPromotion(deps, tx, id, { name: label, percent_off_bps: 1000 });
@@ -53,6 +58,10 @@ for (const { name, make } of cliStoreCases('cli-promo-batches')) {
             const { batch } = await requestGeneration(deps, tx, workspace, promo, { count: total });
             made.push({ id: batch.id, promotion: promo, total });
           }
+          const single = (await promotion(many, 'Single codes')).id;
+          for (let n = 0; n < 21; n++) {
+            manyNewest.unshift((await requestGeneration(deps, tx, many, single, { count: 1 })).batch.id);
+          }
         });
       });
     });
@@ -63,16 +72,27 @@ for (const { name, make } of cliStoreCases('cli-promo-batches')) {
       await store.remove();
     });
 
-    async function run(...args: string[]) {
+    /** Runs `perks promotions batches ...` in this process; stdout and stderr as the CLI writes them. */
+    async function runWith(...args: string[]) {
       const lines: string[] = [];
+      const notes: string[] = [];
       const program = new Command().exitOverride();
       registerPromotionCommands(program, {
         out: (line) => lines.push(line),
-        progress: { isTTY: false, write: () => true },
+        progress: { isTTY: false, write: (chunk: string) => notes.push(chunk) > 0 },
       });
       await program.parseAsync(['promotions', 'batches', ...args], { from: 'user' });
-      return lines.join('\n');
+      return { stdout: lines.join('\n'), stderr: notes.join('') };
     }
+    const run = async (...args: string[]) => (await runWith(...args)).stdout;
+    /** The ids of the lines of a human-readable list. */
+    const ids = (stdout: string) => stdout.split('\n').map((line) => line.split('\t')[0]);
+    /** The words after `perks promotions batches` of the command a hint gives (ids need no quotes). */
+    const nextPage = (stderr: string) => {
+      const command = stderr.trimEnd().split('Next page: ')[1] ?? '';
+      assert.ok(command.startsWith('perks promotions batches '), stderr);
+      return command.split(' ').slice(3);
+    };
     const page = async (...args: string[]) => JSON.parse(await run(...args, '--json')) as Page;
 
     it("lists the workspace's batches over all its promotions, newest first", async () => {
@@ -148,6 +168,96 @@ for (const { name, make } of cliStoreCases('cli-promo-batches')) {
         run('--workspace', missing),
         (err: Error & { code?: string; param?: string }) =>
           err.code === 'resource_not_found' && err.param === 'workspace',
+      );
+    });
+
+    it('prints 20 batches and, on stderr, the command for the next page, which lists the 21st', async () => {
+      const first = await runWith('--workspace', many);
+      assert.deepEqual(ids(first.stdout), manyNewest.slice(0, 20));
+      assert.equal(
+        first.stderr,
+        `Showing 20 batches; there are more (--all lists them all). Next page: perks promotions batches --workspace ${many} --starting-after ${manyNewest[19]}\n`,
+      );
+      const second = await runWith(...nextPage(first.stderr));
+      assert.deepEqual(ids(second.stdout), [manyNewest[20]]);
+      assert.equal(second.stderr, '', 'the last page has no hint');
+    });
+
+    it('keeps --promotion and --limit in the command for the next page', async () => {
+      const first = await runWith('--workspace', workspace, '--promotion', launch, '--limit', '1');
+      assert.deepEqual(ids(first.stdout), [made[2]!.id]);
+      assert.equal(
+        first.stderr,
+        `Showing 1 batch; there are more (--all lists them all). Next page: perks promotions batches --workspace ${workspace} --promotion ${launch} --limit 1 --starting-after ${made[2]!.id}\n`,
+      );
+      const second = await runWith(...nextPage(first.stderr));
+      assert.deepEqual(ids(second.stdout), [made[0]!.id]);
+      assert.equal(second.stderr, '');
+      const json = await runWith('--workspace', many, '--json');
+      assert.equal((JSON.parse(json.stdout) as Page).has_more, true);
+      assert.equal(json.stderr, '', 'stderr stays empty with --json; has_more says it');
+    });
+
+    it('--all lists every batch, 100 at a time, with no hint; with --json as one list object', async () => {
+      const all = await runWith('--workspace', many, '--all');
+      assert.deepEqual(ids(all.stdout), manyNewest);
+      assert.equal(all.stderr, '');
+      assert.deepEqual(ids(await run('--workspace', workspace, '--promotion', launch, '--all')), [
+        made[2]!.id,
+        made[0]!.id,
+      ]);
+      const rest = await run('--workspace', many, '--all', '--starting-after', manyNewest[4]!);
+      assert.deepEqual(ids(rest), manyNewest.slice(5));
+      const json = await page('--workspace', many, '--all');
+      assert.equal(json.object, 'list');
+      assert.equal(json.has_more, false);
+      assert.deepEqual(
+        json.data.map((b) => b.id),
+        manyNewest,
+      );
+      assert.deepEqual(json.data.slice(0, 20), (await page('--workspace', many)).data);
+    });
+
+    it('takes a --starting-after that names no batch as a position in the list, as the API does', async () => {
+      // Just after the middle batch in id order: the list goes on from that one.
+      const between = `${made[1]!.id}z`;
+      const listed = await page('--workspace', workspace, '--starting-after', between);
+      const api = await onStore(store, (db) =>
+        listWorkspaceBatches(db, workspace, { limit: 20, starting_after: between }),
+      );
+      assert.deepEqual(listed, JSON.parse(JSON.stringify(api)));
+      assert.deepEqual(
+        listed.data.map((b) => b.id),
+        [made[1]!.id, made[0]!.id],
+      );
+      const ofLaunch = await page(
+        '--workspace',
+        workspace,
+        '--promotion',
+        launch,
+        '--starting-after',
+        between,
+      );
+      assert.deepEqual(
+        ofLaunch.data.map((b) => b.id),
+        [made[0]!.id],
+      );
+      assert.equal(await run('--workspace', workspace, '--starting-after', 'cbatch_0'), '(none)');
+    });
+
+    it('refuses a malformed --starting-after, and --all with --limit, with typed errors', async () => {
+      const invalid = (param: string, message: string) => (err: Error & { code?: string; param?: string }) =>
+        err.code === 'parameter_invalid' && err.param === param && err.message === message;
+      await assert.rejects(
+        run('--workspace', workspace, '--starting-after', ''),
+        invalid('starting_after', "'starting_after': must not be empty"),
+      );
+      await assert.rejects(
+        run('--workspace', workspace, '--all', '--limit', '100'),
+        invalid(
+          'all',
+          "'--all' reads every page, 100 at a time, so it takes no '--limit'; leave out one of them",
+        ),
       );
     });
 

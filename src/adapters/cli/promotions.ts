@@ -28,7 +28,7 @@ import { makeDeps, openStore } from '../../main.js';
 import { migrate } from '../db/migrate.js';
 import { fromZod } from '../http/errors.js';
 import { codeInput, generateInput, promotionInput } from '../http/routes/promo_schema.js';
-import { pageQuery } from '../http/schemas.js';
+import { LIMITS, pageQuery } from '../http/schemas.js';
 
 /**
  * `perks promotions ...`: promotions and codes from the command line, on the configured store. The
@@ -40,7 +40,10 @@ import { pageQuery } from '../http/schemas.js';
 export interface CliOutput {
   /** One line of normal output (stdout). */
   out(line: string): void;
-  /** The progress stream (stderr); a TTY gets a redrawn bar, anything else a line every 10%. */
+  /**
+   * Stderr: progress (a TTY gets a redrawn bar, anything else a line every 10%) and notes such as the
+   * command for a list's next page, so that stdout holds only the data.
+   */
   progress: NodeJS.WriteStream | { isTTY?: boolean; write(chunk: string): boolean };
 }
 
@@ -64,8 +67,11 @@ const list = (value: string) =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
-/** `list --limit`, checked like the API's `?limit=` (1 to 100, same message) instead of clamped. */
-const listInput = z.strictObject({ limit: pageQuery.limit });
+/**
+ * `--limit` and `--starting-after` of `list` and `batches`, checked like the API's `?limit=` (1 to 100,
+ * same message, instead of clamped) and `?starting_after=`.
+ */
+const pageInput = z.strictObject(pageQuery);
 
 /**
  * `--output` of `generate` and `resume`. `-` puts the codes on stdout, where a `--json` batch would
@@ -516,6 +522,99 @@ async function finishBatch(
   );
 }
 
+/** The paging options of `list` and `batches`, as commander hands them over. */
+interface PageOptions {
+  limit?: number;
+  startingAfter?: string;
+  all?: boolean;
+  json?: boolean;
+}
+
+/** A page as the API's list endpoints answer it. */
+interface ListPage<T> {
+  object: 'list';
+  data: T[];
+  has_more: boolean;
+}
+
+/** A list without `--limit` shows more than the API's 10: a terminal has room for them. */
+const CLI_PAGE_SIZE = 20;
+
+/**
+ * Checks `--limit`, `--starting-after` and `--all` before the store is opened. `--all` reads pages of
+ * the largest size, so a `--limit` beside it would mean nothing and is refused rather than ignored;
+ * `--starting-after` beside it starts the walk after that id.
+ */
+function pageOptions(opts: PageOptions) {
+  if (opts.all && opts.limit !== undefined) {
+    throw new PerksError(
+      'parameter_invalid',
+      `'--all' reads every page, ${LIMITS.pageSize} at a time, so it takes no '--limit'; leave out one of them`,
+      'all',
+    );
+  }
+  const limit = opts.all ? LIMITS.pageSize : (opts.limit ?? CLI_PAGE_SIZE);
+  return {
+    ...parse(pageInput, given({ limit, starting_after: opts.startingAfter })),
+    all: opts.all === true,
+  };
+}
+
+/**
+ * Prints a list that `read` gives page by page, newest first (`list`, `batches`). Without `--all`, one
+ * page; when more follow, a line on stderr says how many were shown and gives the command for the next
+ * page (`again`, the command as typed, plus `--starting-after` the last id), so stdout holds only the
+ * data and `| wc -l` counts it. `--all` follows the pages to the end, printing each as it comes and
+ * stopping quietly when the reader of stdout goes away (`| head`); with `--json` it prints one list
+ * object with every item and `has_more: false`, the shape of a single page.
+ */
+async function printPages<T extends { id: string }>(
+  io: CliOutput,
+  page: ReturnType<typeof pageOptions>,
+  json: boolean | undefined,
+  list: {
+    /** What is listed, for the note: `['promotion', 'promotions']`. */
+    noun: readonly [one: string, many: string];
+    read(page: { limit: number; starting_after: string | undefined }): Promise<ListPage<T>>;
+    line(item: T): string;
+    /** The words of the command that lists the first page, without `--starting-after`. */
+    again: string[];
+  },
+): Promise<void> {
+  const read = (startingAfter: string | undefined) =>
+    list.read({ limit: page.limit, starting_after: startingAfter });
+  if (!page.all) {
+    const first = await read(page.starting_after);
+    if (json) {
+      io.out(JSON.stringify(first, null, 2));
+      return;
+    }
+    io.out(first.data.map(list.line).join('\n') || '(none)');
+    const last = first.data.at(-1);
+    if (first.has_more && last !== undefined) {
+      const shown = `${first.data.length} ${first.data.length === 1 ? list.noun[0] : list.noun[1]}`;
+      io.progress.write(
+        `Showing ${shown}; there are more (--all lists them all). Next page: ${perks(...list.again, '--starting-after', last.id)}\n`,
+      );
+    }
+    return;
+  }
+  const all: T[] = [];
+  const stdout = stdoutSink(io);
+  let printed = 0;
+  let after = page.starting_after;
+  for (;;) {
+    const current = await read(after);
+    if (json) all.push(...current.data);
+    else if (!(await stdout.write(current.data.map(list.line)))) return;
+    printed += current.data.length;
+    after = current.data.at(-1)?.id;
+    if (!current.has_more || after === undefined) break;
+  }
+  if (json) io.out(JSON.stringify({ object: 'list', data: all, has_more: false }, null, 2));
+  else if (printed === 0) io.out('(none)');
+}
+
 /** Registers `perks promotions ...` on the program. */
 export function registerPromotionCommands(program: Command, io: CliOutput = defaultOutput): void {
   const print = (value: unknown, json: boolean | undefined, human: () => string) =>
@@ -579,25 +678,28 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
 
   promotions
     .command('list')
-    .description('List promotions, newest first')
+    .description('List promotions, newest first, a page at a time (or --all)')
     .requiredOption('--workspace <id>', 'the workspace', workspaceOption)
-    .option('--limit <n>', 'at most this many (1 to 100)', integer, 20)
-    .option('--json', 'print JSON')
-    .action(async (opts: { workspace: string; limit: number; json?: boolean }) => {
-      const { limit } = parse(listInput, { limit: opts.limit });
+    .option('--limit <n>', `at most this many, 1 to 100 (default ${CLI_PAGE_SIZE})`, integer)
+    .option('--starting-after <id>', 'the page after this promotion (the last id of the page before)')
+    .option('--all', 'every promotion (after --starting-after, if given), read 100 at a time')
+    .option('--json', 'print JSON (with --all: one list object with every promotion)')
+    .action(async (opts: PageOptions & { workspace: string }) => {
+      const page = pageOptions(opts);
       await inWorkspace('promotions list', opts.workspace, async (deps) => {
-        const page = await listPromotions(deps.db, opts.workspace, { limit });
-        print(
-          page,
-          opts.json,
-          () =>
-            page.data
-              .map(
-                (p) =>
-                  `${p.id}\t${p.name}\t${describeTerms(p)}\t${p.duration}\tredeemed ${p.times_redeemed}${p.max_redemptions !== null ? `/${p.max_redemptions}` : ''}\t${p.expires_at ? `expires ${p.expires_at}` : 'no expiry'}`,
-              )
-              .join('\n') || '(none)',
-        );
+        await printPages(io, page, opts.json, {
+          noun: ['promotion', 'promotions'],
+          read: (query) => listPromotions(deps.db, opts.workspace, query),
+          line: (p) =>
+            `${p.id}\t${p.name}\t${describeTerms(p)}\t${p.duration}\tredeemed ${p.times_redeemed}${p.max_redemptions !== null ? `/${p.max_redemptions}` : ''}\t${p.expires_at ? `expires ${p.expires_at}` : 'no expiry'}`,
+          again: [
+            'promotions',
+            'list',
+            '--workspace',
+            opts.workspace,
+            ...(opts.limit === undefined ? [] : ['--limit', String(opts.limit)]),
+          ],
+        });
       });
     });
 
@@ -748,35 +850,40 @@ export function registerPromotionCommands(program: Command, io: CliOutput = defa
 
   promotions
     .command('batches')
-    .description("List code batches (all the workspace's, or one promotion's), newest first")
+    .description(
+      "List code batches (the workspace's, or one promotion's), newest first, a page at a time (or --all)",
+    )
     .requiredOption('--workspace <id>', 'the workspace', workspaceOption)
     .option('--promotion <id>', "only this promotion's batches")
-    .option('--limit <n>', 'at most this many (1 to 100)', integer, 20)
-    .option('--json', 'print JSON')
-    .action(async (opts: { workspace: string; promotion?: string; limit: number; json?: boolean }) => {
-      const { limit } = parse(listInput, { limit: opts.limit });
+    .option('--limit <n>', `at most this many, 1 to 100 (default ${CLI_PAGE_SIZE})`, integer)
+    .option('--starting-after <id>', 'the page after this batch (the last id of the page before)')
+    .option('--all', 'every batch (after --starting-after, if given), read 100 at a time')
+    .option('--json', 'print JSON (with --all: one list object with every batch)')
+    .action(async (opts: PageOptions & { workspace: string; promotion?: string }) => {
+      const page = pageOptions(opts);
       await inWorkspace('promotions batches', opts.workspace, async (deps) => {
-        const page =
+        // Checked here to name the option, as `codes` does; the API names its path's `id`.
+        const promotion =
           opts.promotion === undefined
-            ? await listWorkspaceBatches(deps.db, opts.workspace, { limit })
-            : await listBatches(
-                deps.db,
-                opts.workspace,
-                // Checked here to name the option, as `codes` does; the API names its path's `id`.
-                (await requirePromotion(deps.db, opts.workspace, opts.promotion, 'promotion')).id,
-                { limit },
-              );
-        print(
-          page,
-          opts.json,
-          () =>
-            page.data
-              .map(
-                (b) =>
-                  `${b.id}\t${b.promotion_id}\trequested ${b.total}\tgenerated ${b.generated}\t${b.status}\tcreated ${b.created_at}`,
-              )
-              .join('\n') || '(none)',
-        );
+            ? undefined
+            : (await requirePromotion(deps.db, opts.workspace, opts.promotion, 'promotion')).id;
+        await printPages(io, page, opts.json, {
+          noun: ['batch', 'batches'],
+          read: (query) =>
+            promotion === undefined
+              ? listWorkspaceBatches(deps.db, opts.workspace, query)
+              : listBatches(deps.db, opts.workspace, promotion, query),
+          line: (b) =>
+            `${b.id}\t${b.promotion_id}\trequested ${b.total}\tgenerated ${b.generated}\t${b.status}\tcreated ${b.created_at}`,
+          again: [
+            'promotions',
+            'batches',
+            '--workspace',
+            opts.workspace,
+            ...(promotion === undefined ? [] : ['--promotion', promotion]),
+            ...(opts.limit === undefined ? [] : ['--limit', String(opts.limit)]),
+          ],
+        });
       });
     });
 }
