@@ -203,11 +203,19 @@ function customerKey(event: BillingEvent): string {
  * names, in one global order (sorted here; unnest keeps array order); concurrent batches then queue instead of deadlocking.
  */
 async function lockCustomers(tx: Sql, workspaceId: string, events: readonly BillingEvent[]) {
-  const keys = [...new Set(events.map(customerKey))].sort();
+  await lockCustomerKeys(tx, workspaceId, [...new Set(events.map(customerKey))].sort());
+}
+
+/**
+ * The lock applying an event about the customer (by your id) takes, for a caller that must read the
+ * customer's state before the event is applied and decide on it after. Taken again by the event, it
+ * is the same lock (re-entrant within the transaction).
+ */
+export async function lockCustomerKeys(tx: Sql, workspaceId: string, externalIds: readonly string[]) {
   await tx.query(
     `select pg_advisory_xact_lock(hashtextextended($1 || ':' || k, 0))
      from unnest($2::text[]) as k`,
-    [workspaceId, keys],
+    [workspaceId, externalIds],
   );
 }
 

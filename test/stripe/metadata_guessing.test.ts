@@ -80,5 +80,22 @@ for (const store of storeCases()) {
       assert.equal(ok.error, null, JSON.stringify(ok));
       assert.ok(ok.redemption);
     });
+
+    if (store.name === 'postgres') {
+      it('two events setting the same refused code at once count it once', async () => {
+        const ws = await stripeWorkspace(h, { apiKey: API_KEY });
+        const counted: number[] = [];
+        for (let round = 0; round < 10; round++) {
+          const cus = await subscribed(ws);
+          const replies = await Promise.all([
+            ws.send(updated(cus, { promotion_code: 'NOPE1XX' })),
+            ws.send(updated(cus, { promotion_code: 'NOPE1XX' }, { name: 'Renamed' })),
+          ]);
+          for (const r of replies) assert.equal(r.status, 200, JSON.stringify(r.body));
+          counted.push(await failures(ws, cus));
+        }
+        assert.deepEqual(counted, Array(10).fill(1));
+      });
+    }
   });
 }

@@ -1,3 +1,4 @@
+import { lockCustomerKeys } from '../../../../app/events.js';
 import type { HandlerOutcome, StripeHandler } from '../mapping.js';
 import { parseObject } from '../mapping.js';
 import { customer } from '../shapes.js';
@@ -20,6 +21,9 @@ export function customerHandler(type: 'customer.created' | 'customer.updated'): 
       // The code stored before this event: a code this event sets anew and that is refused counts as a
       // failed attempt for the guessing limits, once (a later event about the customer tries it again
       // without counting it again).
+      // Read under the customer's lock, which applying the event takes anyway: two events setting the
+      // same code at once would otherwise both find the old one, and both count.
+      if (promotionCode) await lockCustomerKeys(ctx.tx, ctx.workspaceId, [cus.id]);
       const [before] = promotionCode
         ? await ctx.tx.query<{ code: string | null }>(
             `select metadata ->> 'promotion_code' as code from customers where workspace_id = $1 and external_id = $2`,
