@@ -223,6 +223,19 @@ for (const store of storeCases()) {
         headers: { [KEY]: 'k-valid' },
       });
       assert.equal(good.status, 201);
+      // The same for input refused past the schema, where the check needs more than the field (a
+      // date's end in a time zone falls after 9999-12-31T23:59:59.999Z in UTC).
+      const send = (expires_at: string) =>
+        h.request('POST', '/v1/promotions', {
+          key,
+          body: { name: 'Late', percent_off_bps: 1000, expires_at },
+          headers: { [KEY]: 'k-range' },
+        });
+      const outOfRange = await send('9999-12-31T23:00:00-02:00');
+      assert.equal(outOfRange.status, 400, JSON.stringify(outOfRange.body));
+      assert.equal(outOfRange.body.error.param, 'expires_at');
+      const corrected = await send('2030-01-01T00:00:00Z');
+      assert.equal(corrected.status, 201, JSON.stringify(corrected.body));
     });
 
     it('runs concurrent requests with one key exactly once', async () => {

@@ -137,6 +137,9 @@ function takenOver(): PerksError {
   );
 }
 
+/** Codes of input refused as such, answered but not stored under an Idempotency-Key. */
+const BAD_INPUT = new Set(['parameter_invalid', 'parameter_missing', 'parameter_unknown']);
+
 export interface Result<T> {
   status: number;
   body: T;
@@ -145,7 +148,7 @@ export interface Result<T> {
 /**
  * Runs a mutation in one transaction and, when the request carries an idempotency key, stores its
  * response in that same transaction. A typed (4xx) failure is stored too, so a retry answers the
- * same; an unexpected failure releases the key so the caller can retry. `typed` turns a failure that
+ * same, except bad input; an unexpected failure releases the key so the caller can retry. `typed` turns a failure that
  * only surfaces as a database error (e.g. a limit checked when the transaction commits) into the
  * typed error it stands for, so that it is stored like any other.
  */
@@ -178,7 +181,9 @@ export async function execute<T>(
       throw failed;
     }
     if (claimed) {
-      if (isPerksError(err)) {
+      // Bad input writes nothing and is not stored, wherever it was found (the schema, or a check that
+      // needs more than one field): the same key may then be sent again with the input corrected.
+      if (isPerksError(err) && !BAD_INPUT.has(err.code)) {
         const { status, body } = envelope(err, req.id);
         // Not stored when a retry took the key over: the key then holds the retry's answer.
         await store(deps.db, ws, claimed, status, body);
