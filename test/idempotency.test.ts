@@ -361,12 +361,6 @@ for (const store of storeCases()) {
         assert.ok(replayed(again));
         assert.deepEqual(again.body, retryReply.body);
         assert.equal(again.headers['original-request'], retryReply.headers['request-id']);
-        // The first request's customer update was rolled back: one update of the customer, by the retry.
-        const [customer] = await h.db.query<{ name: string }>(
-          'select name from customers where workspace_id = $1 and external_id = $2',
-          [ws.workspaceId, 'team_slow'],
-        );
-        assert.equal(customer!.name, 'Renamed');
       });
 
       it('executes once under many concurrent attempts on several connections', async () => {
