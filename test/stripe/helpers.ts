@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Harness, Reply } from '../helpers/harness.js';
-import { newSigningSecret, signed, uniqueId } from './fixtures.js';
+import { customer, newSigningSecret, signed, stripeEvent, subscription, uniqueId } from './fixtures.js';
 
 /** A workspace of the harness set up for Stripe: a signing secret and, optionally, an API key. */
 export interface StripeWorkspace {
@@ -75,4 +75,50 @@ export async function promotionCode(
   });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   return code;
+}
+
+/** A customer with an active monthly subscription from T0, both from Stripe events. */
+export async function subscribedCustomer(ws: StripeWorkspace): Promise<{ cus: string; sub: string }> {
+  const cus = uniqueId('cus');
+  const sub = uniqueId('sub');
+  await expectReceipt(await ws.send(stripeEvent('customer.created', customer(cus))), 'processed');
+  await expectReceipt(
+    await ws.send(stripeEvent('customer.subscription.created', subscription(sub, cus))),
+    'processed',
+  );
+  return { cus, sub };
+}
+
+/** A subscribed customer (from Stripe events) with `credit_cents` of usd credit. */
+export async function creditedCustomer(h: Harness, ws: StripeWorkspace, credit_cents: number) {
+  const { cus, sub } = await subscribedCustomer(ws);
+  const asset = await h.request('POST', '/v1/assets', {
+    key: ws.key,
+    body: { key: 'usd_credit', kind: 'money', currency: 'usd', purpose: 'credit' },
+  });
+  assert.ok(asset.status === 201 || asset.status === 200, JSON.stringify(asset.body));
+  const grant = await h.request('POST', `/v1/customers/${cus}/grants`, {
+    key: ws.key,
+    body: {
+      asset: 'usd_credit',
+      amount: credit_cents,
+      reason: 'welcome',
+      reference: uniqueId('grant'),
+      source: { type: 'manual', actor: 'ops@example.com' },
+    },
+  });
+  assert.equal(grant.status, 201, JSON.stringify(grant.body));
+  return { cus, sub };
+}
+
+/** A subscribed customer (from Stripe events) who redeemed a 50% `once` code for the subscription. */
+export async function halfOffOnce(h: Harness, ws: StripeWorkspace) {
+  const { cus, sub } = await subscribedCustomer(ws);
+  const code = await promotionCode(h, ws, { percent_off_bps: 5000, duration: 'once' }, 'HALF');
+  const redeemed = await h.request('POST', '/v1/promotion_codes/redeem', {
+    key: ws.key,
+    body: { code, customer: cus, subscription: sub },
+  });
+  assert.equal(redeemed.status, 201, JSON.stringify(redeemed.body));
+  return { cus, sub, redemption: redeemed.body.id as string };
 }

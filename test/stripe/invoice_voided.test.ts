@@ -3,8 +3,15 @@ import { after, before, describe, it } from 'node:test';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { storeCases } from '../helpers/stores.js';
 import { balance } from '../programs/helpers.js';
-import { customer, invoice, stripeEvent, subscription, T0, uniqueId } from './fixtures.js';
-import { expectReceipt, promotionCode, type StripeWorkspace, stripeWorkspace } from './helpers.js';
+import { invoice, stripeEvent, T0, uniqueId } from './fixtures.js';
+import {
+  creditedCustomer,
+  expectReceipt,
+  halfOffOnce,
+  type StripeWorkspace,
+  stripeWorkspace,
+  subscribedCustomer,
+} from './helpers.js';
 
 /**
  * invoice.voided and invoice.deleted give back what Perks settled on the invoice (the promotion
@@ -25,30 +32,6 @@ for (const store of storeCases()) {
     after(async () => {
       await h?.close();
     });
-
-    /** A customer with an active monthly subscription from T0, both from Stripe events. */
-    async function subscribedCustomer(ws: StripeWorkspace) {
-      const cus = uniqueId('cus');
-      const sub = uniqueId('sub');
-      await expectReceipt(await ws.send(stripeEvent('customer.created', customer(cus))), 'processed');
-      await expectReceipt(
-        await ws.send(stripeEvent('customer.subscription.created', subscription(sub, cus))),
-        'processed',
-      );
-      return { cus, sub };
-    }
-
-    /** A subscribed customer who redeemed a 50% `once` code for the subscription. */
-    async function halfOffOnce(ws: StripeWorkspace) {
-      const { cus, sub } = await subscribedCustomer(ws);
-      const code = await promotionCode(h, ws, { percent_off_bps: 5000, duration: 'once' }, 'HALF');
-      const redeemed = await h.request('POST', '/v1/promotion_codes/redeem', {
-        key: ws.key,
-        body: { code, customer: cus, subscription: sub },
-      });
-      assert.equal(redeemed.status, 201, JSON.stringify(redeemed.body));
-      return { cus, sub, redemption: redeemed.body.id as string };
-    }
 
     /** Sends an event and answers the stored event's `result` (and the receipt). */
     async function sendProcessed(ws: StripeWorkspace, event: Record<string, any>) {
@@ -74,7 +57,7 @@ for (const store of storeCases()) {
     ] as const) {
       it(`${type} gives a once discount back, and the next draft is discounted instead`, async () => {
         const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-        const { cus, sub, redemption } = await halfOffOnce(ws);
+        const { cus, sub, redemption } = await halfOffOnce(h, ws);
         const first = draft(cus, sub, 0);
         const settled = await sendProcessed(ws, stripeEvent('invoice.created', first));
         assert.equal(settled.result.discount_cents, 1000);
@@ -96,7 +79,7 @@ for (const store of storeCases()) {
 
     it('a redelivered event, the other event for the same invoice, or a void already done by the operator changes nothing', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub, redemption } = await halfOffOnce(ws);
+      const { cus, sub, redemption } = await halfOffOnce(h, ws);
       const first = draft(cus, sub, 0);
       await sendProcessed(ws, stripeEvent('invoice.created', first));
       const event = stripeEvent('invoice.deleted', first);
@@ -141,23 +124,7 @@ for (const store of storeCases()) {
 
     it('credit applied to a voided invoice comes back and covers the next one', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub } = await subscribedCustomer(ws);
-      const asset = await h.request('POST', '/v1/assets', {
-        key: ws.key,
-        body: { key: 'usd_credit', kind: 'money', currency: 'usd', purpose: 'credit' },
-      });
-      assert.ok(asset.status === 201 || asset.status === 200, JSON.stringify(asset.body));
-      const grant = await h.request('POST', `/v1/customers/${cus}/grants`, {
-        key: ws.key,
-        body: {
-          asset: 'usd_credit',
-          amount: 1500,
-          reason: 'welcome',
-          reference: uniqueId('grant'),
-          source: { type: 'manual', actor: 'ops@example.com' },
-        },
-      });
-      assert.equal(grant.status, 201, JSON.stringify(grant.body));
+      const { cus, sub } = await creditedCustomer(h, ws, 1500);
 
       const first = draft(cus, sub, 0);
       const settled = await sendProcessed(ws, stripeEvent('invoice.created', first));
@@ -175,7 +142,7 @@ for (const store of storeCases()) {
 
     it('a draft deleted before its invoice.created arrives is not settled, and the discount waits for the next', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub, redemption } = await halfOffOnce(ws);
+      const { cus, sub, redemption } = await halfOffOnce(h, ws);
       const first = draft(cus, sub, 0);
       const deleted = await expectReceipt(await ws.send(stripeEvent('invoice.deleted', first)), 'ignored');
       assert.match(deleted.body.reason, /settles nothing/);
@@ -197,7 +164,7 @@ for (const store of storeCases()) {
 
     it('an invoice Perks never settled is ignored with the reason, and changes nothing', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub, redemption } = await halfOffOnce(ws);
+      const { cus, sub, redemption } = await halfOffOnce(h, ws);
       for (const type of ['invoice.voided', 'invoice.deleted']) {
         const unknown = draft(cus, sub, 0);
         const res = await expectReceipt(await ws.send(stripeEvent(type, unknown)), 'ignored', type);

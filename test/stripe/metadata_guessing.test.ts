@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { storeCases } from '../helpers/stores.js';
-import { customer, stripeEvent, subscription, T0, uniqueId } from './fixtures.js';
-import { expectReceipt, promotionCode, type StripeWorkspace, stripeWorkspace } from './helpers.js';
+import { customer, stripeEvent, T0, uniqueId } from './fixtures.js';
+import {
+  expectReceipt,
+  promotionCode,
+  type StripeWorkspace,
+  stripeWorkspace,
+  subscribedCustomer,
+} from './helpers.js';
 
 /**
  * A promotion code set in a Stripe customer's metadata and refused counts against the customer's
@@ -34,16 +40,6 @@ for (const store of storeCases()) {
       return row!.n;
     }
 
-    async function subscribed(ws: StripeWorkspace) {
-      const cus = uniqueId('cus');
-      await expectReceipt(await ws.send(stripeEvent('customer.created', customer(cus))), 'processed');
-      await expectReceipt(
-        await ws.send(stripeEvent('customer.subscription.created', subscription(uniqueId('sub'), cus))),
-        'processed',
-      );
-      return cus;
-    }
-
     let created = T0;
     /** A customer.updated carrying `metadata`, newer than the last one sent. */
     const updated = (cus: string, metadata: Record<string, string>, changes: Record<string, unknown> = {}) =>
@@ -57,7 +53,7 @@ for (const store of storeCases()) {
 
     it('counts each refused code once, and past the limit refuses even a good code as rate_limited', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const cus = await subscribed(ws);
+      const cus = (await subscribedCustomer(ws)).cus;
       const first = await resultOf(ws, updated(cus, { promotion_code: 'GUESS0XX' }));
       assert.equal(first.error.code, 'code_invalid');
       assert.equal(await failures(ws, cus), 1);
@@ -75,7 +71,7 @@ for (const store of storeCases()) {
       assert.equal(await failures(ws, cus), 100, 'a refusal for the limit is not a guess');
 
       // Another customer is not held back by this one's guesses.
-      const other = await subscribed(ws);
+      const other = (await subscribedCustomer(ws)).cus;
       const ok = await resultOf(ws, updated(other, { promotion_code: good }));
       assert.equal(ok.error, null, JSON.stringify(ok));
       assert.ok(ok.redemption);
@@ -86,7 +82,7 @@ for (const store of storeCases()) {
         const ws = await stripeWorkspace(h, { apiKey: API_KEY });
         const counted: number[] = [];
         for (let round = 0; round < 10; round++) {
-          const cus = await subscribed(ws);
+          const cus = (await subscribedCustomer(ws)).cus;
           const replies = await Promise.all([
             ws.send(updated(cus, { promotion_code: 'NOPE1XX' })),
             ws.send(updated(cus, { promotion_code: 'NOPE1XX' }, { name: 'Renamed' })),

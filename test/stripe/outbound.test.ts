@@ -6,7 +6,14 @@ import { storeCases } from '../helpers/stores.js';
 import { balance } from '../programs/helpers.js';
 import { type FakeStripe, startFakeStripe } from './fake_stripe.js';
 import { customer, invoice, stripeEvent, subscription, T0, uniqueId } from './fixtures.js';
-import { expectReceipt, promotionCode, type StripeWorkspace, stripeWorkspace } from './helpers.js';
+import {
+  creditedCustomer,
+  expectReceipt,
+  promotionCode,
+  type StripeWorkspace,
+  stripeWorkspace,
+  subscribedCustomer,
+} from './helpers.js';
 
 /**
  * invoice.created -> settlement -> negative invoice items sent to Stripe through the outbox, with the
@@ -31,40 +38,6 @@ for (const store of storeCases()) {
       await h?.close();
     });
 
-    /** A customer with an active monthly subscription from T0, both from Stripe events. */
-    async function subscribedCustomer(ws: StripeWorkspace) {
-      const cus = uniqueId('cus');
-      const sub = uniqueId('sub');
-      await expectReceipt(await ws.send(stripeEvent('customer.created', customer(cus))), 'processed');
-      await expectReceipt(
-        await ws.send(stripeEvent('customer.subscription.created', subscription(sub, cus))),
-        'processed',
-      );
-      return { cus, sub };
-    }
-
-    /** A customer with `credit_cents` of usd credit and an active subscription, all from Stripe events. */
-    async function creditedCustomer(ws: StripeWorkspace, credit_cents: number) {
-      const { cus, sub } = await subscribedCustomer(ws);
-      const asset = await h.request('POST', '/v1/assets', {
-        key: ws.key,
-        body: { key: 'usd_credit', kind: 'money', currency: 'usd', purpose: 'credit' },
-      });
-      assert.ok(asset.status === 201 || asset.status === 200, JSON.stringify(asset.body));
-      const grant = await h.request('POST', `/v1/customers/${cus}/grants`, {
-        key: ws.key,
-        body: {
-          asset: 'usd_credit',
-          amount: credit_cents,
-          reason: 'welcome',
-          reference: uniqueId('grant'),
-          source: { type: 'manual', actor: 'ops@example.com' },
-        },
-      });
-      assert.equal(grant.status, 201, JSON.stringify(grant.body));
-      return { cus, sub };
-    }
-
     const calls = async (ws: StripeWorkspace, query = '') => {
       const res = await h.request('GET', `/v1/stripe/calls?limit=100${query}`, { key: ws.key });
       assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -73,7 +46,7 @@ for (const store of storeCases()) {
 
     it('a draft invoice is settled once and its credit line is sent to Stripe as a negative invoice item', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub } = await creditedCustomer(ws, 1500);
+      const { cus, sub } = await creditedCustomer(h, ws, 1500);
       const inv = uniqueId('in');
       const draft = invoice(inv, cus, { subscription: sub, amount: 2000 });
       const res = await expectReceipt(await ws.send(stripeEvent('invoice.created', draft)), 'processed');
@@ -302,7 +275,7 @@ for (const store of storeCases()) {
 
     it('network errors and 5xx are retried with backoff and the same Idempotency-Key; Stripe applies the call once', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub } = await creditedCustomer(ws, 700);
+      const { cus, sub } = await creditedCustomer(h, ws, 700);
       const inv = uniqueId('in');
       await expectReceipt(
         await ws.send(stripeEvent('invoice.created', invoice(inv, cus, { subscription: sub }))),
@@ -351,7 +324,7 @@ for (const store of storeCases()) {
 
     it('.error a 4xx gives up at once with a visible error; a manual retry sends it with a new key', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub } = await creditedCustomer(ws, 300);
+      const { cus, sub } = await creditedCustomer(h, ws, 300);
       await expectReceipt(
         await ws.send(stripeEvent('invoice.created', invoice(uniqueId('in'), cus, { subscription: sub }))),
         'processed',
@@ -376,7 +349,7 @@ for (const store of storeCases()) {
 
     it('without an API key the invoice is ignored with the reason; after setting one, a retry settles it', async () => {
       const ws = await stripeWorkspace(h);
-      const { cus, sub } = await creditedCustomer(ws, 400);
+      const { cus, sub } = await creditedCustomer(h, ws, 400);
       const res = await expectReceipt(
         await ws.send(stripeEvent('invoice.created', invoice(uniqueId('in'), cus, { subscription: sub }))),
         'ignored',
@@ -395,7 +368,7 @@ for (const store of storeCases()) {
 
     it('an invoice for a subscription not yet seen waits for it, then is settled', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus } = await creditedCustomer(ws, 250);
+      const { cus } = await creditedCustomer(h, ws, 250);
       const sub = uniqueId('sub');
       const draft = await ws.send(
         stripeEvent('invoice.created', invoice(uniqueId('in'), cus, { subscription: sub })),

@@ -7,8 +7,14 @@ import { type Harness, startHarness } from '../helpers/harness.js';
 import { storeCases } from '../helpers/stores.js';
 import { balance } from '../programs/helpers.js';
 import { type FakeStripe, startFakeStripe } from './fake_stripe.js';
-import { customer, invoice, stripeEvent, subscription, T0, uniqueId } from './fixtures.js';
-import { expectReceipt, promotionCode, type StripeWorkspace, stripeWorkspace } from './helpers.js';
+import { invoice, stripeEvent, T0, uniqueId } from './fixtures.js';
+import {
+  creditedCustomer,
+  expectReceipt,
+  halfOffOnce,
+  type StripeWorkspace,
+  stripeWorkspace,
+} from './helpers.js';
 
 /**
  * Voiding the settlement of a Stripe draft undoes its invoice items: those not sent are canceled, those
@@ -151,50 +157,6 @@ for (const store of storeCases()) {
       await h?.close();
     });
 
-    async function subscribedCustomer(ws: StripeWorkspace) {
-      const cus = uniqueId('cus');
-      const sub = uniqueId('sub');
-      await expectReceipt(await ws.send(stripeEvent('customer.created', customer(cus))), 'processed');
-      await expectReceipt(
-        await ws.send(stripeEvent('customer.subscription.created', subscription(sub, cus))),
-        'processed',
-      );
-      return { cus, sub };
-    }
-
-    /** A customer whose subscription has a 50% `once` code redeemed for it. */
-    async function halfOffOnce(ws: StripeWorkspace) {
-      const { cus, sub } = await subscribedCustomer(ws);
-      const code = await promotionCode(h, ws, { percent_off_bps: 5000, duration: 'once' }, uniqueId('HALF'));
-      const redeemed = await h.request('POST', '/v1/promotion_codes/redeem', {
-        key: ws.key,
-        body: { code, customer: cus, subscription: sub },
-      });
-      assert.equal(redeemed.status, 201, JSON.stringify(redeemed.body));
-      return { cus, sub };
-    }
-
-    async function creditedCustomer(ws: StripeWorkspace, credit_cents: number) {
-      const { cus, sub } = await subscribedCustomer(ws);
-      const asset = await h.request('POST', '/v1/assets', {
-        key: ws.key,
-        body: { key: 'usd_credit', kind: 'money', currency: 'usd', purpose: 'credit' },
-      });
-      assert.ok(asset.status === 201 || asset.status === 200, JSON.stringify(asset.body));
-      const grant = await h.request('POST', `/v1/customers/${cus}/grants`, {
-        key: ws.key,
-        body: {
-          asset: 'usd_credit',
-          amount: credit_cents,
-          reason: 'welcome',
-          reference: uniqueId('grant'),
-          source: { type: 'manual', actor: 'ops@example.com' },
-        },
-      });
-      assert.equal(grant.status, 201, JSON.stringify(grant.body));
-      return { cus, sub };
-    }
-
     async function draft(ws: StripeWorkspace, cus: string, sub: string, start = T0) {
       const inv = uniqueId('in');
       await expectReceipt(
@@ -222,7 +184,7 @@ for (const store of storeCases()) {
 
     it('a void before the worker ran cancels the item; the once discount reaches Stripe on the next draft only', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub } = await halfOffOnce(ws);
+      const { cus, sub } = await halfOffOnce(h, ws);
       const first = await draft(ws, cus, sub);
       const settlement = await voidInvoice(ws, first);
       await work();
@@ -247,7 +209,7 @@ for (const store of storeCases()) {
 
     it('a void after the item reached the draft queues its deletion, once; the credit comes back', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub } = await creditedCustomer(ws, 1500);
+      const { cus, sub } = await creditedCustomer(h, ws, 1500);
       const inv = await draft(ws, cus, sub);
       await work();
       const [created] = await calls(ws, inv);
@@ -278,7 +240,7 @@ for (const store of storeCases()) {
 
     it('.error a deletion Stripe refuses (the invoice was finalised) is a failed call with the error', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub } = await halfOffOnce(ws);
+      const { cus, sub } = await halfOffOnce(h, ws);
       const inv = await draft(ws, cus, sub);
       await work();
       stripe.finalized.add(inv);
@@ -296,7 +258,7 @@ for (const store of storeCases()) {
 
     it('a deletion that finds the item already gone from Stripe (its draft deleted) succeeds', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub } = await halfOffOnce(ws);
+      const { cus, sub } = await halfOffOnce(h, ws);
       const inv = await draft(ws, cus, sub);
       await work();
       const [created] = await calls(ws, inv);
@@ -322,7 +284,7 @@ for (const store of storeCases()) {
           ],
         ],
       ] as const) {
-        const { cus, sub } = await halfOffOnce(ws);
+        const { cus, sub } = await halfOffOnce(h, ws);
         const inv = await draft(ws, cus, sub);
         await work();
         const event = stripeEvent(type, {
@@ -341,7 +303,7 @@ for (const store of storeCases()) {
 
     it('.error a call of a voided settlement is canceled, and retrying it is refused with the reason', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub } = await halfOffOnce(ws);
+      const { cus, sub } = await halfOffOnce(h, ws);
       const inv = await draft(ws, cus, sub);
       fake.fail('/v1/invoiceitems', 400);
       await work();
@@ -372,7 +334,7 @@ for (const store of storeCases()) {
 
     it('the worker does not send a pending call whose settlement is voided; it cancels it', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub } = await halfOffOnce(ws);
+      const { cus, sub } = await halfOffOnce(h, ws);
       const inv = await draft(ws, cus, sub);
       await voidInvoice(ws, inv);
       // As a void from before voids canceled calls left it.
@@ -397,7 +359,7 @@ for (const store of storeCases()) {
 
     it('a void that commits while the item is on its way: the item Stripe added is recorded and deleted', async () => {
       const ws = await stripeWorkspace(h, { apiKey: API_KEY });
-      const { cus, sub } = await halfOffOnce(ws);
+      const { cus, sub } = await halfOffOnce(h, ws);
       const inv = await draft(ws, cus, sub);
       const held = stripe.holdNextCreate();
       const sending = work();
