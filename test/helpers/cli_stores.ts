@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { registerPromotionCommands } from '../../src/adapters/cli/promotions.js';
 import { openPglite, openPostgres } from '../../src/adapters/db/db.js';
 import { migrate } from '../../src/adapters/db/migrate.js';
 import type { Db } from '../../src/app/ports.js';
@@ -55,4 +57,27 @@ export async function onStore<T>(store: CliStore, fn: (db: Db) => Promise<T>): P
   } finally {
     await db.close();
   }
+}
+
+/**
+ * Runs `perks <args>` (the promotions commands) in this process, against the store the environment
+ * names: stdout as the CLI writes its lines, stderr as its chunks; `onProgress` sees each stderr chunk
+ * as it is written.
+ */
+export async function runPromotionsCli(args: string[], onProgress: (chunk: string) => void = () => {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const program = new Command().exitOverride();
+  registerPromotionCommands(program, {
+    out: (line) => out.push(line),
+    progress: {
+      isTTY: false,
+      write: (chunk: string) => {
+        onProgress(chunk);
+        return err.push(chunk) > 0;
+      },
+    },
+  });
+  await program.parseAsync(args, { from: 'user' });
+  return { stdout: out.join('\n'), stderr: err.join(''), progress: err };
 }

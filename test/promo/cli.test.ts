@@ -14,14 +14,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { Command } from 'commander';
-import { progressLine, registerPromotionCommands, shellQuote } from '../../src/adapters/cli/promotions.js';
+import { progressLine, shellQuote } from '../../src/adapters/cli/promotions.js';
 import { makeDeps, openStore } from '../../src/main.js';
 import { loadConfig } from '../../src/config.js';
 import { migrate } from '../../src/adapters/db/migrate.js';
 import { createPromotion, listPromotions, type PromotionView } from '../../src/app/promo_promotions.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
-import { type CliStore, cliStoreCases, onStore } from '../helpers/cli_stores.js';
+import { type CliStore, cliStoreCases, onStore, runPromotionsCli } from '../helpers/cli_stores.js';
 import { CLI, ROOT, runCli } from '../helpers/processes.js';
 
 /**
@@ -53,21 +52,8 @@ describe('perks promotions (embedded store)', () => {
 
   /** Runs a command; `onProgress` sees each chunk of progress (stderr) as it is written. */
   async function runWith(onProgress: (chunk: string) => void, ...args: string[]) {
-    const lines: string[] = [];
-    const progress: string[] = [];
-    const program = new Command().exitOverride();
-    registerPromotionCommands(program, {
-      out: (line) => lines.push(line),
-      progress: {
-        isTTY: false,
-        write: (chunk: string) => {
-          onProgress(chunk);
-          return progress.push(chunk) > 0;
-        },
-      },
-    });
-    await program.parseAsync(args, { from: 'user' });
-    return { lines: lines.join('\n').split('\n'), progress };
+    const { stdout, progress } = await runPromotionsCli(args, onProgress);
+    return { lines: stdout.split('\n'), progress };
   }
   const run = (...args: string[]) => runWith(() => {}, ...args);
 
@@ -528,17 +514,10 @@ for (const { name, make } of cliStoreCases('cli-promo-pages')) {
     });
 
     /** Runs `perks promotions list ...` in this process; stdout and stderr as the CLI writes them. */
-    async function list(...args: string[]) {
-      const out: string[] = [];
-      const err: string[] = [];
-      const program = new Command().exitOverride();
-      registerPromotionCommands(program, {
-        out: (line) => out.push(line),
-        progress: { isTTY: false, write: (chunk: string) => err.push(chunk) > 0 },
-      });
-      await program.parseAsync(['promotions', 'list', ...args], { from: 'user' });
-      return { stdout: out.join('\n'), stderr: err.join('') };
-    }
+    const list = async (...args: string[]) => {
+      const { stdout, stderr } = await runPromotionsCli(['promotions', 'list', ...args]);
+      return { stdout, stderr };
+    };
     /** The ids of the lines of a human-readable list. */
     const ids = (stdout: string) =>
       stdout

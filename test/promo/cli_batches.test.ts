@@ -5,13 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Command } from 'commander';
-import { registerPromotionCommands } from '../../src/adapters/cli/promotions.js';
 import { type BatchView, listWorkspaceBatches, requestGeneration } from '../../src/app/promo_batches.js';
 import { createPromotion } from '../../src/app/promo_promotions.js';
 import { createWorkspace } from '../../src/app/workspaces.js';
 import { makeDeps } from '../../src/main.js';
-import { type CliStore, cliStoreCases, onStore } from '../helpers/cli_stores.js';
+import { type CliStore, cliStoreCases, onStore, runPromotionsCli } from '../helpers/cli_stores.js';
 import { runCli } from '../helpers/processes.js';
 
 type Page = { object: 'list'; data: BatchView[]; has_more: boolean };
@@ -73,17 +71,7 @@ for (const { name, make } of cliStoreCases('cli-promo-batches')) {
     });
 
     /** Runs `perks promotions batches ...` in this process; stdout and stderr as the CLI writes them. */
-    async function runWith(...args: string[]) {
-      const lines: string[] = [];
-      const notes: string[] = [];
-      const program = new Command().exitOverride();
-      registerPromotionCommands(program, {
-        out: (line) => lines.push(line),
-        progress: { isTTY: false, write: (chunk: string) => notes.push(chunk) > 0 },
-      });
-      await program.parseAsync(['promotions', 'batches', ...args], { from: 'user' });
-      return { stdout: lines.join('\n'), stderr: notes.join('') };
-    }
+    const runWith = (...args: string[]) => runPromotionsCli(['promotions', 'batches', ...args]);
     const run = async (...args: string[]) => (await runWith(...args)).stdout;
     /** The ids of the lines of a human-readable list. */
     const ids = (stdout: string) => stdout.split('\n').map((line) => line.split('\t')[0]);
