@@ -148,10 +148,11 @@ export async function revertInvoiceItemCalls(
     unsent.length === 0
       ? []
       : await tx.query<{ id: string }>(
-          `update outbox o set status = 'canceled', completed_at = $4, last_error = left(c.note, 2000)
+          `update outbox o set status = 'canceled', completed_at = $4, last_error = left(c.note, 2000),
+             result = case when $5 then coalesce(o.result, '{}'::jsonb) || '{"sent_items": "leave"}' else o.result end
            from unnest($2::text[], $3::text[]) as c(id, note)
            where o.workspace_id = $1 and o.id = c.id returning o.id`,
-          [workspaceId, unsent.map((r) => r.id), notes, deps.clock.now()],
+          [workspaceId, unsent.map((r) => r.id), notes, deps.clock.now(), sentItems === 'leave'],
         );
   const deletions: string[] = [];
   for (const row of sentItems === 'delete' ? rows : []) {
@@ -201,11 +202,15 @@ export async function recordSentAfterCancel(
   if ((row.payload as StripeCallPayload).call.operation !== 'invoiceItems.create') return false;
   const [canceled] = await tx.query<OutboxRow>(
     `update outbox set result = coalesce(result, '{}'::jsonb) || $4::jsonb,
-       last_error = left(coalesce(last_error, '') || '; Stripe added the item in the attempt under way, so its deletion is queued', 2000)
+       last_error = left(coalesce(last_error, '') || case when result ->> 'sent_items' = 'leave'
+         then '; Stripe added the item in the attempt under way; it went with the invoice Stripe voided'
+         else '; Stripe added the item in the attempt under way, so its deletion is queued' end, 2000)
      where workspace_id = $1 and id = $2 and attempts = $3 and status = 'canceled' returning *`,
     [row.workspace_id, row.id, row.attempts, JSON.stringify(result)],
   );
   if (!canceled) return false;
+  // Stripe voided the invoice itself: the item went with it, and Stripe would refuse its deletion.
+  if (canceled.result?.sent_items === 'leave') return true;
   await queueDeletion(deps, tx, canceled, result.id);
   return true;
 }

@@ -380,5 +380,29 @@ for (const store of storeCases()) {
       assert.equal((await calls(ws, inv))[1].status, 'succeeded');
       assert.deepEqual(stripe.live(inv), []);
     });
+
+    it('Stripe voiding the invoice while the item is on its way: the item is recorded and left', async () => {
+      const ws = await stripeWorkspace(h, { apiKey: API_KEY });
+      const { cus, sub } = await halfOffOnce(h, ws);
+      const inv = await draft(ws, cus, sub);
+      const held = stripe.holdNextCreate();
+      const sending = work();
+      await held.arrived;
+      const voided = stripeEvent('invoice.voided', {
+        ...invoice(inv, cus, { subscription: sub, amount: 2000 }),
+        status: 'void',
+      });
+      await expectReceipt(await ws.send(voided), 'processed');
+      held.release();
+      assert.equal(await sending, 1);
+      const all = await calls(ws, inv);
+      assert.deepEqual(
+        all.map((c) => [c.operation, c.status]),
+        [['invoiceItems.create', 'canceled']],
+        'no deletion: Stripe refuses to edit a void invoice',
+      );
+      assert.match(all[0].result.id, /^ii_fake_/);
+      assert.match(all[0].last_error, /went with the invoice Stripe voided/);
+    });
   });
 }
