@@ -5,6 +5,7 @@ import { requireCustomer } from './customers.js';
 import type { Deps, Sql } from './ports.js';
 import { type ProgramRow, requireProgram, requireVersionNow } from './programs.js';
 import { ensureReferrer } from './referrals_codes.js';
+import { grantRewardsSinceContract } from './referrals_rewards.js';
 import { emitReferrer } from './referrals_webhooks.js';
 
 /**
@@ -269,7 +270,9 @@ export function contractView(c: ContractRow) {
 
 /**
  * Records when the customer signed the partner contract. The first signature stands: moving it
- * would change which past payments accrued, and accruals are never rewritten.
+ * would change which past payments accrued, and accruals are never rewritten. A signature dated in
+ * the past covers the payments made since then, which were skipped for want of a contract: they are
+ * granted now, in the same transaction; payments before it stay skipped.
  */
 export async function signContract(
   deps: Deps,
@@ -290,11 +293,14 @@ export async function signContract(
     [workspaceId, customer.id, signedAt, now, input.actor ?? null],
   );
   if (inserted[0]) {
+    const granted = await grantRewardsSinceContract(deps, tx, workspaceId, customer.id, signedAt, {
+      actor: input.actor ?? null,
+    });
     await audit(deps, tx, workspaceId, {
       action: 'contract_signed',
       customer_id: customer.id,
       actor: input.actor ?? null,
-      details: { signed_at: signedAt.toISOString() },
+      details: { signed_at: signedAt.toISOString(), rewards_granted: granted },
     });
     return { contract: contractView(inserted[0]), created: true };
   }

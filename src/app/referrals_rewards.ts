@@ -496,3 +496,112 @@ export async function reversePaymentRewards(
     await reverseReward(deps, tx, referral!, row, due, `payment ${paymentExternalId} was ${payment.status}`);
   }
 }
+
+/**
+ * The referrer's contract was just recorded as signed at `signedAt`, which may be in the past: each
+ * reward skipped with contract_not_signed for a payment at or after that moment is decided again, with
+ * the contract, and granted when due. Payments before `signedAt` stay skipped. Each row is claimed by a
+ * conditional update, so a second recording (or a concurrent one) grants nothing more. Returns how
+ * many rewards it granted.
+ */
+export async function grantRewardsSinceContract(
+  deps: Deps,
+  tx: Sql,
+  workspaceId: string,
+  customerId: string,
+  signedAt: Date,
+  meta: TransitionMeta,
+): Promise<number> {
+  const rows = await tx.query<RewardRow>(
+    `select * from referral_rewards
+     where workspace_id = $1 and recipient_customer_id = $2 and recipient = 'referrer' and status = 'skipped'
+       and reason = 'contract_not_signed' and occurred_at >= $3
+     order by occurred_at, id for update`,
+    [workspaceId, customerId, signedAt],
+  );
+  let count = 0;
+  for (const row of rows) {
+    const [referral] = await tx.query<ReferralRow>(
+      'select * from referrals where workspace_id = $1 and id = $2 for update',
+      [workspaceId, row.referral_id],
+    );
+    // A referral rejected or reassigned since then no longer pays this referrer.
+    if (!referral || referral.status === 'rejected' || referral.referrer_customer_id !== customerId) continue;
+    const program = (await loadVersion(tx, workspaceId, row.program_id, referral.program_version)).document;
+    const rule = program.rewards[row.reward_index];
+    if (!rule) continue;
+    const [paid] = row.payment_external_id
+      ? await tx.query<{
+          amount: number | null;
+          currency: string | null;
+          interval: BillingInterval | null;
+          period_start: Date | null;
+          plan_units: number | null;
+          sub_interval: BillingInterval | null;
+        }>(
+          `select p.amount, p.currency, p.interval, p.period_start, s.plan_units, s.interval as sub_interval
+           from payments p
+           left join subscriptions s on s.workspace_id = p.workspace_id and s.external_id = p.subscription_external_id
+           where p.workspace_id = $1 and p.external_id = $2`,
+          [workspaceId, row.payment_external_id],
+        )
+      : [];
+    const now = deps.clock.now();
+    const period =
+      rule.expiry.type === 'end_of_billing_period'
+        ? await currentPeriod(tx, workspaceId, customerId, now, undefined)
+        : undefined;
+    const decision = decideRewards(program, {
+      trigger: row.trigger,
+      at: row.occurred_at,
+      source_key: row.source_key,
+      referral: {
+        attributed_at: referral.attributed_at,
+        referrer_id: referral.referrer_customer_id,
+        referee_id: referral.referee_customer_id,
+      },
+      // The suspension check comes before the contract gate, so the referrer was active then; the
+      // option is the one this reward belongs to, as it was when the payment was decided.
+      referrer: {
+        suspended: false,
+        contract_signed_at: signedAt,
+        option: rule.option ?? null,
+        current_period_end: period?.current_period_end ?? null,
+      },
+      referee: { current_period_end: null },
+      payment:
+        paid && paid.amount !== null && paid.currency !== null
+          ? {
+              amount: paid.amount,
+              currency: paid.currency,
+              interval: paid.interval ?? paid.sub_interval,
+              period_start: paid.period_start,
+            }
+          : undefined,
+      subscription: paid ? { plan_units: paid.plan_units, interval: paid.sub_interval } : undefined,
+      assets: await assetFacts(tx, workspaceId, [rule.asset]),
+    }).find((d) => d.reward_index === row.reward_index && d.recipient_customer_id === customerId);
+    if (!decision) continue;
+    if (decision.outcome === 'skip') {
+      // Still skipped, now for the reason that holds with the contract (e.g. outside_payment_months).
+      await tx.query(
+        `update referral_rewards set reason = $3, message = $4, updated_at = $5
+         where workspace_id = $1 and id = $2 and status = 'skipped' and reason = 'contract_not_signed'`,
+        [workspaceId, row.id, decision.reason, decision.message, now],
+      );
+      continue;
+    }
+    const [claimed] = await tx.query<RewardRow>(
+      `update referral_rewards set status = 'granted', reason = null, message = null, amount = $3, updated_at = $4
+       where workspace_id = $1 and id = $2 and status = 'skipped' and reason = 'contract_not_signed' returning *`,
+      [workspaceId, row.id, decision.amount, now],
+    );
+    if (!claimed) continue;
+    await postGrant(deps, tx, referral, claimed, decision.amount, expiryInput(decision, period), 0);
+    await advance(deps, tx, referral, 'rewarded', meta);
+    // A payment refunded or disputed in the meantime gives back its share at once.
+    if (row.payment_external_id) await reversePaymentRewards(deps, tx, workspaceId, row.payment_external_id);
+    count++;
+  }
+  return count;
+}

@@ -130,6 +130,49 @@ for (const store of storeCases()) {
       assert.equal(again.body.signed_at, signed.body.signed_at);
     });
 
+    it('a backdated contract grants the commission skipped since its signature, once; earlier payments stay skipped', async () => {
+      const { referralId } = await partnerAndClient('p_backdated', 'c_backdated');
+      await h.request('POST', '/v1/customers/p_backdated/referral_option', {
+        body: { program: PROGRAM, option: 'cash' },
+      });
+      // One payment before the signature date, two after it, all before the contract is recorded.
+      await ev.send(ev.payment('c_backdated', { id: 'pay_bd_before', amount: 3900, interval: 'month' }));
+      const signedAt = new Date(h.clock.now().getTime() + DAY_MS);
+      h.clock.set(signedAt);
+      await ev.send(ev.payment('c_backdated', { id: 'pay_bd_at', amount: 3900, interval: 'month' }));
+      h.clock.advance(DAY_MS);
+      await ev.send(ev.payment('c_backdated', { id: 'pay_bd_after', amount: 5000, interval: 'month' }));
+      assert.equal(await balance(h, 'p_backdated', CASH), 0);
+      const skipped = (await referral(h, referralId)).rewards;
+      assert.deepEqual(
+        skipped.map((r: any) => r.reason),
+        ['contract_not_signed', 'contract_not_signed', 'contract_not_signed'],
+      );
+
+      h.clock.advance(DAY_MS);
+      const signed = await h.request('POST', '/v1/customers/p_backdated/contract', {
+        body: { signed_at: signedAt.toISOString(), actor: 'ops@example.com' },
+      });
+      assert.equal(signed.status, 201, JSON.stringify(signed.body));
+      assert.equal(await balance(h, 'p_backdated', CASH), 390 + 500, 'the payments at and after signed_at');
+      const again = await h.request('POST', '/v1/customers/p_backdated/contract', {
+        body: { signed_at: signedAt.toISOString() },
+      });
+      assert.equal(again.status, 200);
+      assert.equal(await balance(h, 'p_backdated', CASH), 390 + 500, 'recording it again grants nothing');
+      const detail = await referral(h, referralId);
+      assert.equal(detail.status, 'rewarded');
+      assert.deepEqual(
+        detail.rewards.map((r: any) => [r.status, r.reason, r.amount]),
+        [
+          ['skipped', 'contract_not_signed', 0],
+          ['granted', null, 390],
+          ['granted', null, 500],
+        ],
+      );
+      h.clock.set('2026-01-10T09:00:00Z');
+    });
+
     it('the option can be changed for future accruals', async () => {
       await partnerAndClient('p_switch', 'c_switch');
       await ev.send(monthly('c_switch'));

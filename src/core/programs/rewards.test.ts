@@ -170,6 +170,37 @@ describe('bonus-minutes rewards', () => {
       ['plan_units_unknown', 'plan_units_unknown'],
     );
   });
+
+  it('a skip a later event can correct leaves the once-per-referral key free; a final skip takes it', () => {
+    const unknown = decideRewards(
+      minutes,
+      facts({
+        trigger: 'subscription_activated',
+        source_key: 'sub_1',
+        subscription: { plan_units: null, interval: 'month' },
+      }),
+    );
+    assert.deepEqual(
+      unknown.map((x) => x.source_key),
+      ['sub_1', 'sub_1'],
+    );
+    const suspended = decideRewards(
+      minutes,
+      facts({
+        trigger: 'subscription_activated',
+        source_key: 'sub_1',
+        subscription: { plan_units: 90, interval: 'month' },
+        referrer: { suspended: true },
+      }),
+    );
+    assert.deepEqual(
+      suspended.map((x) => [x.outcome === 'skip' && x.reason, x.source_key]),
+      [
+        ['referrer_suspended', ''],
+        [false, ''],
+      ],
+    );
+  });
 });
 
 describe('free-days-or-commission rewards', () => {

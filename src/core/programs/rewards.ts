@@ -60,6 +60,20 @@ export const SKIP_REASONS = [
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
+/**
+ * Skips whose cause a later event of the same trigger can correct: a fact the event did not state
+ * (the plan's units, the billing interval) or did not yet hold (a current billing period). Such a
+ * skip of a once-per-referral reward is recorded under its event's own source, not the reward's
+ * one-time key, so the first later event that supplies the fact can still grant the reward once.
+ * Every other skip is final: it is a fact about the referral, the referrer or the program, and a
+ * later event would not make the skipped trigger pay.
+ */
+export const RETRIED_SKIP_REASONS: ReadonlySet<SkipReason> = new Set<SkipReason>([
+  'plan_units_unknown',
+  'interval_unknown',
+  'no_billing_period',
+]);
+
 /** An expiry resolved for one recipient, in the ledger's terms. */
 export type GrantExpiry =
   | { type: 'never' }
@@ -72,7 +86,10 @@ export interface RewardKey {
   recipient: Recipient;
   recipient_customer_id: string;
   asset: string;
-  /** '' for once_per_referral rewards: a second subscription or payment finds the key taken. */
+  /**
+   * '' for once_per_referral rewards: a second subscription or payment finds the key taken. A skip
+   * that a later event may correct (RETRIED_SKIP_REASONS) is keyed by its event's source instead.
+   */
   source_key: string;
 }
 
@@ -158,7 +175,8 @@ function optionApplies(program: Program, rule: RewardRule, chosen: string | null
 /**
  * The decisions for one trigger: one per reward of the program with that trigger (and, for
  * alternatives, the referrer's chosen option). Skipped rewards are decisions too, so the reason is
- * recorded and a later replay of the same trigger finds the key taken.
+ * recorded and a later replay of the same trigger finds the key taken (see RETRIED_SKIP_REASONS for
+ * the skips that leave a once-per-referral reward open to a later event).
  */
 export function decideRewards(program: Program, facts: RewardFacts): RewardDecision[] {
   const decisions: RewardDecision[] = [];
@@ -176,7 +194,13 @@ export function decideRewards(program: Program, facts: RewardFacts): RewardDecis
       source_key: rewardRepeat(rule) === 'once_per_referral' ? '' : facts.source_key,
     };
     const skipped = (c: { reason: SkipReason; message: string }) =>
-      decisions.push({ ...key, outcome: 'skip', reason: c.reason, message: c.message });
+      decisions.push({
+        ...key,
+        ...(RETRIED_SKIP_REASONS.has(c.reason) ? { source_key: facts.source_key } : {}),
+        outcome: 'skip',
+        reason: c.reason,
+        message: c.message,
+      });
     if (rule.recipient === 'referrer' && facts.referrer.suspended) {
       return skipped({ reason: 'referrer_suspended', message: 'the referrer is suspended in this program' });
     }
