@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MAX_EVENT_CLOCK_SKEW_MS } from '../src/app/events.js';
 import { type Harness, startHarness } from './helpers/harness.js';
 import { workspaceState } from './helpers/isolation.js';
 import { storeCases } from './helpers/stores.js';
@@ -595,6 +596,104 @@ for (const store of storeCases()) {
       }
       // The good event itself is accepted, so the refusals were about the faults, not the event.
       assert.equal((await ws.send(good)).status, 200);
+    });
+
+    it('.error refuses an occurred_at beyond the clock-skew allowance, single or in a batch, writing nothing', async () => {
+      const ws = await workspace();
+      const now = h.clock.now();
+      const skew = MAX_EVENT_CLOCK_SKEW_MS;
+      const later = (ms: number) => new Date(now.getTime() + ms).toISOString();
+      const limit = later(skew);
+      const future = subscriptionUpdated('evt_future', 'team_f', 'sub_f', '9999-12-31T00:00:00Z', {
+        plan_id: 'pro',
+        status: 'active',
+        amount: 4900,
+      });
+      const single = await ws.send(future);
+      assert.equal(single.status, 400);
+      assert.equal(single.body.error.code, 'parameter_invalid');
+      assert.equal(single.body.error.param, 'occurred_at');
+      assert.ok(single.body.error.message.includes(limit), single.body.error.message);
+      assert.ok(single.body.error.message.includes(now.toISOString()), single.body.error.message);
+      // One event past the limit by a second refuses the whole batch, valid events and all.
+      const batch = await ws.send({
+        events: [
+          customerCreated('evt_f_ok', 'team_f', T1),
+          paymentSucceeded('evt_f_pay', 'team_f', 'pay_f', later(skew + 1000)),
+        ],
+      });
+      assert.equal(batch.status, 400);
+      assert.equal(batch.body.error.code, 'parameter_invalid');
+      assert.equal(batch.body.error.param, 'events[1].occurred_at');
+      assert.match(batch.body.error.message, /^event 1 \('evt_f_pay'\)/);
+      assert.deepEqual(await ws.allEvents(), []);
+      assert.equal((await ws.get('/v1/customers')).body.data.length, 0);
+      // Within the allowance is clock skew, accepted; the refused far-future update did not make
+      // the real one stale.
+      const skewed = await ws.send(
+        subscriptionUpdated('evt_skewed', 'team_f', 'sub_f', later(skew - 1000), {
+          plan_id: 'basic',
+          status: 'active',
+          amount: 900,
+        }),
+      );
+      assert.equal(skewed.status, 200);
+      assert.equal(skewed.body.outcome, 'applied');
+      // Period instants are not bounded by the clock: a period ending years ahead is fine.
+      const longPeriod = await ws.send({
+        ...paymentSucceeded('evt_f_long', 'team_f', 'pay_long', T1),
+        data: {
+          customer: 'team_f',
+          payment: {
+            id: 'pay_long',
+            amount: 2900,
+            currency: 'usd',
+            period_start: T1,
+            period_end: '2099-01-01T00:00:00Z',
+          },
+        },
+      });
+      assert.equal(longPeriod.status, 200);
+    });
+
+    it('.error refuses a billing period that ends before it starts, naming the end field, writing nothing', async () => {
+      const ws = await workspace();
+      const backwardsSub = subscriptionUpdated('evt_back_sub', 'team_b', 'sub_b', T1, {
+        plan_id: 'pro',
+        status: 'active',
+        amount: 4900,
+      });
+      backwardsSub.data.subscription.current_period_start = '2026-02-01T00:00:00Z';
+      backwardsSub.data.subscription.current_period_end = T1;
+      const backwardsPay = {
+        ...paymentSucceeded('evt_back_pay', 'team_b', 'pay_b', T1),
+        data: {
+          customer: 'team_b',
+          payment: {
+            id: 'pay_b',
+            amount: 2900,
+            currency: 'usd',
+            period_start: '2026-02-01T00:00:00Z',
+            period_end: T1,
+          },
+        },
+      };
+      const sub = await ws.send(backwardsSub);
+      assert.equal(sub.status, 400);
+      assert.equal(sub.body.error.code, 'parameter_invalid');
+      assert.equal(sub.body.error.param, 'data.subscription.current_period_end');
+      assert.match(sub.body.error.message, /must not be before current_period_start/);
+      const pay = await ws.send(backwardsPay);
+      assert.equal(pay.status, 400);
+      assert.equal(pay.body.error.code, 'parameter_invalid');
+      assert.equal(pay.body.error.param, 'data.payment.period_end');
+      assert.match(pay.body.error.message, /must not be before period_start/);
+      const batch = await ws.send({ events: [customerCreated('evt_b_ok', 'team_b', T1), backwardsPay] });
+      assert.equal(batch.status, 400);
+      assert.equal(batch.body.error.param, 'events[1].data.payment.period_end');
+      assert.deepEqual(await ws.allEvents(), []);
+      assert.equal((await ws.get('/v1/customers')).body.data.length, 0);
+      assert.equal(await paymentRow(ws.workspaceId, 'pay_b'), undefined);
     });
   });
 }

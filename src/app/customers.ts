@@ -117,10 +117,34 @@ async function resolveParent(
   return parent.id;
 }
 
+/** The earlier of two instants. */
+const earlier = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
+
+/**
+ * Moves a customer's created_at back to `at` when a billing fact shows it existed earlier. A
+ * customer's age is judged from when the billing system created it (new_accounts_only, the default
+ * `attributed_at` of a support repair), not from when Perks first heard of it, so the earliest
+ * instant any fact names it at wins. Returns the updated row, or undefined when nothing moved.
+ */
+async function backdateCustomer(
+  tx: Sql,
+  workspaceId: string,
+  id: string,
+  at: Date,
+): Promise<CustomerRow | undefined> {
+  const rows = await tx.query<CustomerRow>(
+    `update customers set created_at = $3 where workspace_id = $1 and id = $2 and created_at > $3 returning *`,
+    [workspaceId, id, at],
+  );
+  return rows[0];
+}
+
 /**
  * Creates or updates the customer with this external id. `asOf` is when the caller's facts were
  * true: an API call says "now", an event says its occurred_at. Older facts than the stored state do
- * not overwrite it. Returns the row and whether it was created.
+ * not overwrite it. The customer's created_at is the earliest `asOf` seen (never later than now):
+ * when the billing system created it, as far as Perks knows. Returns the row and whether it was
+ * created.
  */
 export async function upsertCustomer(
   deps: Deps,
@@ -145,7 +169,7 @@ export async function upsertCustomer(
     const rows = await tx.query<CustomerRow>(
       `insert into customers (workspace_id, id, external_id, email, name, metadata, parent_customer_id,
          state_as_of, created_at, updated_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        on conflict (workspace_id, external_id) do nothing returning *`,
       [
         workspaceId,
@@ -156,6 +180,7 @@ export async function upsertCustomer(
         input.metadata ?? {},
         parentId ?? null,
         asOf,
+        earlier(asOf, now),
         now,
       ],
     );
@@ -163,7 +188,13 @@ export async function upsertCustomer(
     if (rows.length === 0) return upsertCustomer(deps, tx, workspaceId, input, asOf, param);
     return { row: rows[0]!, created: true, stale: false };
   }
-  if (isStale(current.state_as_of, asOf)) return { row: current, created: false, stale: true };
+  // An older fact than the stored state changes nothing else, but still says the customer existed then.
+  const existedAt = earlier(asOf, now);
+  const backdated =
+    existedAt.getTime() < current.created_at.getTime()
+      ? ((await backdateCustomer(tx, workspaceId, current.id, existedAt)) ?? current)
+      : current;
+  if (isStale(current.state_as_of, asOf)) return { row: backdated, created: false, stale: true };
   const rows = await tx.query<CustomerRow>(
     `update customers set
        email = case when $3::boolean then $4 else email end,
@@ -192,18 +223,30 @@ export async function upsertCustomer(
 
 /**
  * Billing facts may name a customer before the fact that creates it arrives; a bare record is made
- * so nothing is lost, and the creating fact fills it in later.
+ * so nothing is lost, and the creating fact fills it in later. `at` is when the fact occurred: the
+ * customer existed by then, so its created_at is moved back to it (never later than now). Without
+ * `at` (no fact time is known) a new record is created as of now.
  */
-export async function ensureCustomer(deps: Deps, tx: Sql, workspaceId: string, externalId: string) {
-  const found = await findCustomer(tx, workspaceId, externalId);
-  if (found) return found;
+export async function ensureCustomer(
+  deps: Deps,
+  tx: Sql,
+  workspaceId: string,
+  externalId: string,
+  at?: Date,
+) {
   const now = deps.clock.now();
+  const existedAt = at === undefined ? now : earlier(at, now);
+  const found = await findCustomer(tx, workspaceId, externalId);
+  if (found) {
+    if (found.created_at.getTime() <= existedAt.getTime()) return found;
+    return (await backdateCustomer(tx, workspaceId, found.id, existedAt)) ?? found;
+  }
   const rows = await tx.query<CustomerRow>(
     `insert into customers (workspace_id, id, external_id, state_as_of, created_at, updated_at)
-     values ($1, $2, $3, null, $4, $4)
-     on conflict (workspace_id, external_id) do update set updated_at = customers.updated_at
+     values ($1, $2, $3, null, $4, $5)
+     on conflict (workspace_id, external_id) do update set created_at = least(customers.created_at, excluded.created_at)
      returning *`,
-    [workspaceId, deps.ids.id('cus'), externalId, now],
+    [workspaceId, deps.ids.id('cus'), externalId, existedAt, now],
   );
   return rows[0]!;
 }

@@ -106,6 +106,9 @@ export async function ingestEvents(
   events: readonly BillingEvent[],
   paramPrefix: (index: number) => string = () => '',
 ): Promise<EventResult[]> {
+  // Every event is checked before anything is written, so a refused batch is refused whole.
+  const now = deps.clock.now();
+  events.forEach((event, index) => checkEvent(event, now, index, events.length, paramPrefix(index)));
   await lockCustomers(tx, workspaceId, events);
   const one = (index: number) => ingestOne(deps, tx, workspaceId, source, events, index, paramPrefix);
   // A batch with enough payments is applied as a whole (events_batch.ts); it ends in the same state.
@@ -114,6 +117,54 @@ export async function ingestEvents(
   const results: EventResult[] = [];
   for (let index = 0; index < events.length; index++) results.push(await one(index));
   return results;
+}
+
+/**
+ * How far ahead of the server's clock an event's occurred_at may be: room for clock skew between the
+ * sender and Perks (and for senders that stamp a fact a little ahead, as a scheduled job may), no more. The event's time is taken as "now" when it is applied, so an event from
+ * further in the future would act today on rules that should only run then (a referrer suspended for
+ * a year without referrals) and make every real fact after it stale.
+ */
+export const MAX_EVENT_CLOCK_SKEW_MS = 60 * 60 * 1000;
+
+/**
+ * Refuses what the shape alone cannot: an event from the future (beyond the clock-skew allowance)
+ * and a billing period that ends before it starts. Other instants in the event are not bounded by
+ * the clock: a period legitimately ends in the future.
+ */
+function checkEvent(event: BillingEvent, now: Date, index: number, count: number, prefix: string) {
+  const refuse = (field: string, message: string, details?: Record<string, unknown>) => {
+    throw new PerksError(
+      'parameter_invalid',
+      count > 1 ? `event ${index} ('${event.id}'): ${message}` : message,
+      `${prefix}${field}`,
+      details,
+    );
+  };
+  const limit = new Date(now.getTime() + MAX_EVENT_CLOCK_SKEW_MS);
+  if (event.occurred_at.getTime() > limit.getTime()) {
+    refuse(
+      'occurred_at',
+      `occurred_at must not be later than the server's time plus ${MAX_EVENT_CLOCK_SKEW_MS / 60_000} minutes of clock skew (${limit.toISOString()}); the server's time is ${now.toISOString()}`,
+      { max_occurred_at: limit.toISOString(), server_time: now.toISOString() },
+    );
+  }
+  if (event.type === 'subscription.updated') {
+    const s = event.data.subscription;
+    if (s.current_period_end.getTime() < s.current_period_start.getTime())
+      refuse(
+        'data.subscription.current_period_end',
+        `current_period_end (${s.current_period_end.toISOString()}) must not be before current_period_start (${s.current_period_start.toISOString()})`,
+      );
+  }
+  if (event.type === 'payment.succeeded') {
+    const p = event.data.payment;
+    if (p.period_start && p.period_end && p.period_end.getTime() < p.period_start.getTime())
+      refuse(
+        'data.payment.period_end',
+        `period_end (${p.period_end.toISOString()}) must not be before period_start (${p.period_start.toISOString()})`,
+      );
+  }
 }
 
 /** Stores and applies one event of a batch, or answers it as a duplicate of the first with its id. */
@@ -233,7 +284,7 @@ async function applyEvent(
       return stale ? 'stale' : 'applied';
     }
     case 'card.attached': {
-      const customer = await ensureCustomer(deps, tx, ws, event.data.customer);
+      const customer = await ensureCustomer(deps, tx, ws, event.data.customer, at);
       const pm = event.data.payment_method;
       const existing = await tx.query<{ attached_at: Date }>(
         `select attached_at from payment_methods where workspace_id = $1 and customer_id = $2 and fingerprint = $3
@@ -266,7 +317,7 @@ async function applyEvent(
       return 'applied';
     }
     case 'subscription.updated': {
-      const customer = await ensureCustomer(deps, tx, ws, event.data.customer);
+      const customer = await ensureCustomer(deps, tx, ws, event.data.customer, at);
       const s = event.data.subscription;
       const state = await subscriptionState(tx, ws, s.id);
       if (state && isStale(state, at)) return 'stale';
@@ -301,7 +352,7 @@ async function applyEvent(
       return 'applied';
     }
     case 'subscription.canceled': {
-      const customer = await ensureCustomer(deps, tx, ws, event.data.customer);
+      const customer = await ensureCustomer(deps, tx, ws, event.data.customer, at);
       const id = event.data.subscription.id;
       const state = await subscriptionState(tx, ws, id);
       if (state && isStale(state, at)) return 'stale';
@@ -317,24 +368,42 @@ async function applyEvent(
     }
     case 'payment.succeeded': {
       const p = event.data.payment;
-      await upsertPayment(deps, tx, ws, event.data.customer, p.id, 'succeeded', {
-        amount: p.amount,
-        currency: p.currency,
-        interval: p.interval ?? null,
-        period_start: p.period_start ?? null,
-        period_end: p.period_end ?? null,
-        subscription_external_id: p.subscription ?? null,
-        paid_at: at,
-      });
+      await upsertPayment(
+        deps,
+        tx,
+        ws,
+        event.data.customer,
+        p.id,
+        'succeeded',
+        {
+          amount: p.amount,
+          currency: p.currency,
+          interval: p.interval ?? null,
+          period_start: p.period_start ?? null,
+          period_end: p.period_end ?? null,
+          subscription_external_id: p.subscription ?? null,
+          paid_at: at,
+        },
+        at,
+      );
       return 'applied';
     }
     case 'payment.refunded':
-      await upsertPayment(deps, tx, ws, event.data.customer, event.data.payment.id, 'refunded', {
-        amount_refunded: event.data.payment.amount_refunded ?? null,
-      });
+      await upsertPayment(
+        deps,
+        tx,
+        ws,
+        event.data.customer,
+        event.data.payment.id,
+        'refunded',
+        {
+          amount_refunded: event.data.payment.amount_refunded ?? null,
+        },
+        at,
+      );
       return 'applied';
     case 'payment.disputed':
-      await upsertPayment(deps, tx, ws, event.data.customer, event.data.payment.id, 'disputed', {});
+      await upsertPayment(deps, tx, ws, event.data.customer, event.data.payment.id, 'disputed', {}, at);
       return 'applied';
   }
 }
@@ -370,8 +439,9 @@ async function upsertPayment(
   externalId: string,
   status: PaymentStatus,
   facts: PaymentFacts,
+  at: Date,
 ) {
-  const customer = await ensureCustomer(deps, tx, ws, customerRef);
+  const customer = await ensureCustomer(deps, tx, ws, customerRef, at);
   const [current] = await tx.query<{ status: PaymentStatus; amount: number | null; amount_refunded: number }>(
     'select status, amount, amount_refunded from payments where workspace_id = $1 and external_id = $2 for update',
     [ws, externalId],

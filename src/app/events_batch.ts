@@ -342,17 +342,46 @@ async function writeBatch(
   webhooks: () => Promise<readonly WebhookSubscriber[]>,
 ): Promise<boolean> {
   const now = deps.clock.now();
+  // A customer existed by the earliest payment that names it (never later than now), as
+  // ensureCustomer records it for an event applied alone.
+  const existedAtMs = new Map<string, number>();
+  for (const p of batch) {
+    const at = Math.min(p.event.occurred_at.getTime(), now.getTime());
+    existedAtMs.set(p.customer_id, Math.min(existedAtMs.get(p.customer_id) ?? at, at));
+  }
   const created = batch.filter((p) => p.new_customer);
   if (created.length > 0) {
     const rows = await tx.query<{ id: string }>(
       `insert into customers (workspace_id, id, external_id, state_as_of, created_at, updated_at)
-       select $1, x.id, x.external_id, null, $4, $4
-       from unnest($2::text[], $3::text[]) with ordinality as x(id, external_id, i) order by x.i
+       select $1, x.id, x.external_id, null, ${fromMs('x.created_at_ms')}, $3
+       from json_to_recordset($2::json) as x(i int, id text, external_id text, created_at_ms bigint)
+       order by x.i
        on conflict (workspace_id, external_id) do nothing
        returning id`,
-      [ws, created.map((p) => p.customer_id), created.map((p) => p.event.data.customer), now],
+      [
+        ws,
+        JSON.stringify(
+          created.map((p, i) => ({
+            i,
+            id: p.customer_id,
+            external_id: p.event.data.customer,
+            created_at_ms: existedAtMs.get(p.customer_id)!,
+          })),
+        ),
+        now,
+      ],
     );
     if (rows.length !== created.length) return false;
+  }
+  const createdIds = new Set(created.map((p) => p.customer_id));
+  const known = [...existedAtMs].filter(([id]) => !createdIds.has(id));
+  if (known.length > 0) {
+    await tx.query(
+      `update customers c set created_at = ${fromMs('x.created_at_ms')}
+       from json_to_recordset($2::json) as x(id text, created_at_ms bigint)
+       where c.workspace_id = $1 and c.id = x.id and c.created_at > ${fromMs('x.created_at_ms')}`,
+      [ws, JSON.stringify(known.map(([id, at]) => ({ id, created_at_ms: at })))],
+    );
   }
   const events = await tx.query<{ event_id: string }>(
     `insert into events (workspace_id, source, event_id, id, type, occurred_at, payload, outcome, received_at)

@@ -26,10 +26,21 @@ export interface CodeRow {
   created_at: Date;
 }
 
+/**
+ * The path of a code's referral link on this server, or null when the program does not take links
+ * (`attribution.methods` without `link`): `GET /r/{code}` answers 404 for such a code, so handing out
+ * its link would hand out a dead one. The HTTP layer prefixes its public origin.
+ */
+export function linkPath(code: string | null, methods: readonly string[]): string | null {
+  return code !== null && methods.includes('link') ? `/r/${code}` : null;
+}
+
 export function codeView(
   c: CodeRow,
   program: Pick<ProgramRow, 'key'>,
   customer: Pick<CustomerRow, 'id' | 'external_id'>,
+  /** The attribution methods of the program's version in force. */
+  methods: readonly string[],
 ) {
   return {
     object: 'referral_code' as const,
@@ -38,8 +49,7 @@ export function codeView(
     customer: customer.id,
     customer_external_id: customer.external_id,
     vanity: c.vanity,
-    /** The path of the referral link on this server; the HTTP layer prefixes its public origin. */
-    link_path: `/r/${c.code}`,
+    link_path: linkPath(c.code, methods),
     created_at: c.created_at.toISOString(),
   };
 }
@@ -101,6 +111,7 @@ export async function issueCode(
   if (!eligibility.eligible) {
     throw new PerksError('referrer_not_eligible', eligibility.message, 'id', { unmet: eligibility.unmet });
   }
+  const methods = version.document.attribution.methods;
   const now = deps.clock.now();
   // The row lock on the standing serialises two concurrent requests for the same customer's code.
   await ensureReferrer(tx, workspaceId, program.id, customer.id, now);
@@ -113,18 +124,19 @@ export async function issueCode(
     [workspaceId, program.id, customer.id],
   );
   if (input.code === undefined) {
-    if (current) return { code: codeView(current, program, customer), created: false };
+    if (current) return { code: codeView(current, program, customer, methods), created: false };
     for (let attempt = 0; attempt < MAX_CODE_ATTEMPTS; attempt++) {
       const code = codeFromEntropy(deps.ids.secret('c', 64).slice(2));
       const row = await insertCode(tx, workspaceId, code, program.id, customer.id, false, now);
-      if (row) return { code: codeView(row, program, customer), created: true };
+      if (row) return { code: codeView(row, program, customer, methods), created: true };
     }
     throw new Error(`no free referral code after ${MAX_CODE_ATTEMPTS} attempts`);
   }
   const problem = vanityCodeProblem(input.code);
   if (problem) throw new PerksError('parameter_invalid', `'code' ${problem}`, 'code');
   const wanted = normaliseCode(input.code);
-  if (current?.code === wanted) return { code: codeView(current, program, customer), created: false };
+  if (current?.code === wanted)
+    return { code: codeView(current, program, customer, methods), created: false };
   await tx.query(
     `update referral_codes set is_primary = false
      where workspace_id = $1 and program_id = $2 and customer_id = $3 and is_primary`,
@@ -134,7 +146,7 @@ export async function issueCode(
   if (!row) {
     throw new PerksError('referral_code_taken', `the code '${wanted}' is taken; choose another`, 'code');
   }
-  return { code: codeView(row, program, customer), created: true };
+  return { code: codeView(row, program, customer, methods), created: true };
 }
 
 /** Inserts a code, or returns undefined when it is taken anywhere (codes are globally unique). */
@@ -283,7 +295,7 @@ export async function resolveLink(deps: Deps, typed: string): Promise<LinkTarget
   const [row] = await deps.db.query<CodeRow>('select * from referral_codes where code = $1', [code]);
   if (!row) return undefined;
   const version = await versionAt(deps.db, row.workspace_id, row.program_id, deps.clock.now());
-  if (!version || !version.document.attribution.methods.includes('link')) return undefined;
+  if (!version || linkPath(row.code, version.document.attribution.methods) === null) return undefined;
   return {
     workspace_id: row.workspace_id,
     code: row.code,

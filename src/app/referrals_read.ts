@@ -4,6 +4,7 @@ import { type CustomerRow, requireCustomer } from './customers.js';
 import type { Deps, Sql } from './ports.js';
 import { loadVersion, requireProgram } from './programs.js';
 import { flushClicks } from './referrals_clicks.js';
+import { linkPath } from './referrals_codes.js';
 import { type ReferrerRow, standingOf, standingView } from './referrals_referrers.js';
 import type { RewardRow } from './referrals_rewards.js';
 import type { ReferralRow } from './referrals_rows.js';
@@ -218,7 +219,7 @@ export async function referralSummary(
     programs.push({
       program: r.program_key,
       code: r.code,
-      link_path: r.code ? `/r/${r.code}` : null,
+      link_path: linkPath(r.code, doc.attribution.methods),
       clicks: r.clicks,
       signups: r.signups,
       referred_customers: r.referred,

@@ -8,7 +8,7 @@ import { type BalanceView, customerBalances } from './ledger_reads.js';
 import type { Deps, Sql } from './ports.js';
 import { requireProgram, requireVersionNow } from './programs.js';
 import { referralSummary } from './referrals_read.js';
-import { eligibilityFacts, issueCode } from './referrals_codes.js';
+import { eligibilityFacts, issueCode, linkPath } from './referrals_codes.js';
 
 /**
  * What the end-customer referral widget reads and does, for the one customer its token names. It
@@ -132,7 +132,7 @@ export async function widgetReferral(
       ? null
       : { unmet: eligibility.unmet, message: eligibilityHint(eligibility.unmet, doc.attribution.methods) },
     code,
-    link_path: code !== null && doc.attribution.methods.includes('link') ? `/r/${code}` : null,
+    link_path: linkPath(code, doc.attribution.methods),
     status: figures?.status ?? ('active' as const),
     suspended_at: figures?.suspended_at ?? null,
     referrals: {

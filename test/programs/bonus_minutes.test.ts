@@ -154,6 +154,33 @@ for (const store of storeCases()) {
       h.clock.set('2026-03-01T10:00:00Z');
     });
 
+    it('an account the billing system created long before Perks heard of it cannot be referred', async () => {
+      const ago = (days: number) => new Date(h.clock.now().getTime() - days * DAY_MS).toISOString();
+      // Existing accounts are imported today: one by its customer.created, one only by a card it had.
+      await ev.send([
+        { ...ev.customerCreated('imported_account'), occurred_at: ago(30) },
+        { ...ev.cardAttached('implicit_account', 'fp_implicit_account'), occurred_at: ago(20) },
+      ]);
+      const customer = await h.request('GET', '/v1/customers/imported_account');
+      assert.equal(customer.body.created_at, ago(30), "the customer's creation in the billing system");
+      const res = await h.request('POST', '/v1/referrals', {
+        body: { referee: 'imported_account', code: hostCode },
+      });
+      assert.equal(res.status, 201);
+      assert.equal(res.body.status, 'rejected');
+      assert.equal(res.body.reason, 'not_new_account');
+      // A customer.created for a customer Perks already has does not make it new again.
+      for (const name of ['imported_account', 'implicit_account']) {
+        const again = await ev.send(ev.customerCreated(name, { referral_code: hostCode }));
+        assert.equal(again.referral.status, 'rejected', `${name}: ${JSON.stringify(again)}`);
+        assert.equal(again.referral.reason, 'not_new_account', name);
+      }
+      const implicit = await h.request('GET', '/v1/customers/implicit_account');
+      assert.equal(implicit.body.created_at, ago(20), 'the earliest event that named it');
+      await ev.send(ev.subscription('imported_account', { id: 'sub_imported', plan_units: 360 }));
+      assert.equal(await balance(h, 'imported_account', MINUTES), 0);
+    });
+
     it('cancelling keeps the minutes; resubscribing gives nothing more', async () => {
       await friendViaLink('churner');
       await ev.send(ev.subscription('churner', { id: 'sub_churn_1', plan_units: 360 }));
@@ -184,6 +211,44 @@ for (const store of storeCases()) {
       assert.equal(summary.converted, 5);
       const earned = summary.rewards_earned.find((r: any) => r.asset === MINUTES);
       assert.equal(earned.granted, 22 + 90 + 300 + 90 + 90);
+    });
+
+    it('a first paid subscription without plan_units skips for now; the event that states them pays once', async () => {
+      const id = await friendViaLink('unitless_friend');
+      const hostBefore = await balance(h, 'host', MINUTES);
+      await ev.send(ev.subscription('unitless_friend', { id: 'sub_unitless' }));
+      const skipped = await referral(h, id);
+      assert.deepEqual(
+        skipped.rewards.map((r: any) => [r.status, r.reason]),
+        [
+          ['skipped', 'plan_units_unknown'],
+          ['skipped', 'plan_units_unknown'],
+        ],
+      );
+      h.clock.advance(60_000);
+      const corrected = ev.subscription('unitless_friend', { id: 'sub_unitless', plan_units: 360 });
+      h.clock.advance(60_000);
+      const again = ev.subscription('unitless_friend', { id: 'sub_unitless', plan_units: 360 });
+      // Two events that both supply the units, sent together, and the first sent again: one grant.
+      await Promise.all([ev.send(corrected), ev.send(again)]);
+      await ev.send(corrected);
+      h.clock.advance(60_000);
+      await ev.send(ev.subscription('unitless_friend', { id: 'sub_unitless_2', plan_units: 1200 }));
+      assert.equal(await balance(h, 'unitless_friend', MINUTES), 90);
+      assert.equal(await balance(h, 'host', MINUTES), hostBefore + 90);
+      const paid = await referral(h, id);
+      assert.equal(paid.status, 'rewarded');
+      assert.deepEqual(
+        paid.rewards
+          .filter((r: any) => r.status === 'granted')
+          .map((r: any) => [r.recipient, r.amount])
+          .sort(),
+        [
+          ['referee', 90],
+          ['referrer', 90],
+        ],
+      );
+      h.clock.set('2026-03-01T10:00:00Z');
     });
   });
 }

@@ -54,12 +54,27 @@ for (const store of storeCases()) {
       });
       assert.equal(again.status, 201, JSON.stringify(again.body));
       assert.match(again.body.code, /^[2-9A-HJKMNP-Z]{8}$/);
-      assert.ok(again.body.link.endsWith(`/r/${again.body.code}`), again.body.link);
+      assert.equal(again.body.link, null, 'the program attributes by code only: no link to share');
       const same = await h.request('POST', '/v1/customers/cardless/referral_code', {
         body: { program: PROGRAM },
       });
       assert.equal(same.status, 200);
       assert.equal(same.body.code, again.body.code, 'one code per customer and program');
+    });
+
+    it('.happy a code-only program hands out no link: the code answer and the summary say null, /r/{code} is 404', async () => {
+      const code = await referrerWithCode('linkless');
+      const answer = await h.request('POST', '/v1/customers/linkless/referral_code', {
+        body: { program: PROGRAM },
+      });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.code, code);
+      assert.equal(answer.body.link, null);
+      const summary = await summaryOf(h, 'linkless', PROGRAM);
+      assert.equal(summary.code, code);
+      assert.equal(summary.link, null);
+      // What a link would have been does not work: the program takes no links.
+      assert.equal((await h.request('GET', `/r/${code}`, { key: null })).status, 404);
     });
 
     it('the code entered at the first card attach gives $25 credit to both teams at once', async () => {

@@ -82,6 +82,41 @@ for (const store of storeCases()) {
       assert.equal(await balance(h, 'forgotten_partner', CASH), 1170, 'later payments accrue as usual');
     });
 
+    it('a manual referral without attributed_at is attributed as of when the billing system created the client', async () => {
+      await cashPartner('late_partner');
+      // The billing system created the client and took four payments last week; Perks hears of all of
+      // it only now, the payments (one batch, out of order) before the customer.created.
+      const ago = (days: number) => new Date(h.clock.now().getTime() - days * DAY_MS).toISOString();
+      const paid = (days: number) => ({
+        ...ev.payment('late_client', { id: unique('pay'), amount: 3900, interval: 'month' }),
+        occurred_at: ago(days),
+      });
+      await ev.send([paid(3), paid(6), paid(5), paid(4)]);
+      let customer = await h.request('GET', '/v1/customers/late_client');
+      assert.equal(customer.body.created_at, ago(6), 'the earliest event that named it');
+      await ev.send({ ...ev.customerCreated('late_client'), occurred_at: ago(7) });
+      customer = await h.request('GET', '/v1/customers/late_client');
+      assert.equal(customer.body.created_at, ago(7), "the customer's creation in the billing system");
+      const repaired = await h.request('POST', '/v1/referrals', {
+        body: {
+          referee: 'late_client',
+          source: 'manual',
+          program: PROGRAM,
+          referrer: 'late_partner',
+          reason: 'ticket 4713: the link was lost',
+          actor: 'support@example.com',
+        },
+      });
+      assert.equal(repaired.status, 201, JSON.stringify(repaired.body));
+      assert.equal(repaired.body.attributed_at, ago(7));
+      assert.equal(repaired.body.status, 'rewarded');
+      assert.equal(
+        await balance(h, 'late_partner', CASH),
+        1560,
+        'the payments made since its creation accrue',
+      );
+    });
+
     it('a manual referral of an already referred client is refused, pointing at reassign', async () => {
       const code = await cashPartner('first_partner');
       await ev.send([

@@ -80,7 +80,11 @@ export async function subscriptionEvent(
   return sendEvent(h, {
     id: uniqueId('evt_sub'),
     type: 'subscription.updated',
-    occurred_at: fields.occurred_at ?? fields.current_period_start,
+    // By default the event happens as its period starts, or now if that is later than now: an
+    // event from the future is refused.
+    occurred_at:
+      fields.occurred_at ??
+      new Date(Math.min(Date.parse(fields.current_period_start), h.clock.now().getTime())).toISOString(),
     data: {
       customer,
       subscription: {

@@ -402,6 +402,43 @@ for (const store of storeCases()) {
       assert.equal(blocked.result.promotion_code.error?.code, 'rate_limited', JSON.stringify(blocked));
     });
 
+    it('an event created in the future is taken as received now: applied, and later facts are not stale', async () => {
+      const ws = await stripeWorkspace(h);
+      const cus = uniqueId('cus');
+      const sub = uniqueId('sub');
+      const now = h.clock.now();
+      await expectReceipt(await ws.send(stripeEvent('customer.created', customer(cus))), 'processed');
+      const farAhead = Math.floor(now.getTime() / 1000) + 2 * 365 * 86_400;
+      const future = stripeEvent(
+        'customer.subscription.updated',
+        subscription(sub, cus, { status: 'trialing' }),
+        {
+          created: farAhead,
+        },
+      );
+      const received = await expectReceipt(await ws.send(future), 'processed');
+      const [stored] = await h.db.query<{ occurred_at: Date }>(
+        'select occurred_at from stripe_events where workspace_id = $1 and id = $2',
+        [ws.workspaceId, received.body.id],
+      );
+      assert.equal(stored!.occurred_at.toISOString(), now.toISOString());
+      h.clock.advance(60_000);
+      const next = stripeEvent(
+        'customer.subscription.updated',
+        subscription(sub, cus, { status: 'active' }),
+        {
+          created: Math.floor(h.clock.now().getTime() / 1000),
+        },
+      );
+      await expectReceipt(await ws.send(next), 'processed');
+      const [row] = await h.db.query<{ status: string }>(
+        'select status from subscriptions where workspace_id = $1 and external_id = $2',
+        [ws.workspaceId, sub],
+      );
+      assert.equal(row!.status, 'active', 'the real update after it was applied, not stale');
+      h.clock.set(new Date(T0 * 1000 + 3600_000));
+    });
+
     it('a card-less payment method, a zero invoice and a finalised invoice are ignored with a reason', async () => {
       const ws = await stripeWorkspace(h);
       const sepa = stripeObject('payment_method', { type: 'sepa_debit', card: null, customer: 'cus_x' });

@@ -165,7 +165,10 @@ export function envelopeInput(deps: Deps, event: unknown, raw: Buffer | string):
       type: e.type,
       api_version: e.api_version ?? null,
       livemode: e.livemode,
-      occurred_at: new Date(e.created * 1000),
+      // Stripe's clock, not the sender's: a verified event cannot come from the future except by
+      // clock skew, so it is taken as received now rather than failed (its fact would be lost until
+      // retried) or applied ahead of time (rules would act early and later facts would turn stale).
+      occurred_at: new Date(Math.min(e.created * 1000, deps.clock.now().getTime())),
       payload: event,
     };
   }

@@ -85,7 +85,12 @@ export const codeSchema = z
     customer: z.string(),
     customer_external_id: z.string(),
     vanity: z.boolean(),
-    link: z.string().describe('The referral link: GET it to record a click and land on the program page'),
+    link: z
+      .string()
+      .nullable()
+      .describe(
+        'The referral link: GET it to record a click and land on the program page. Null when the program does not take links (attribution.methods without link): share the code instead',
+      ),
     created_at: iso,
   })
   .meta({ id: 'ReferralCode' });
@@ -178,7 +183,10 @@ export const summarySchema = z
       z.object({
         program: z.string(),
         code: z.string().nullable(),
-        link: z.string().nullable(),
+        link: z
+          .string()
+          .nullable()
+          .describe('The referral link; null without a code or when the program does not take links'),
         clicks: z.number(),
         signups: z.number().describe('Referred customers who came through the code or link'),
         referred_customers: z.number().describe('Referrals not rejected'),

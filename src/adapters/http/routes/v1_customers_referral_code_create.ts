@@ -27,7 +27,10 @@ const register: RegisterRoute = (app, deps) => {
       execute(deps, req, reply, async (tx) => {
         const { code, created } = await issueCode(deps, tx, req.workspaceId, req.params.id, req.body);
         const { link_path, ...rest } = code;
-        return { status: created ? 201 : 200, body: { ...rest, link: `${publicOrigin(req)}${link_path}` } };
+        return {
+          status: created ? 201 : 200,
+          body: { ...rest, link: link_path ? `${publicOrigin(req)}${link_path}` : null },
+        };
       }),
   );
 };
