@@ -92,11 +92,18 @@ export const anyJson: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 function stringLike(schema: Schema): fc.Arbitrary<unknown> {
+  // Valid instants are from 1970 on and, for billing events, not ahead of the clock (which starts at the
+  // real time): the valid ones stay in that window, so that requests can succeed, and instants before
+  // or far after it are among the edges.
   const date = fc.date({
-    min: new Date('1900-01-01'),
-    max: new Date('2200-01-01'),
+    min: new Date('1970-01-01'),
+    max: new Date('2026-01-01'),
     noInvalidDate: true,
   });
+  const outside = fc.oneof(
+    fc.date({ min: new Date('1900-01-01'), max: new Date('1969-12-31'), noInvalidDate: true }),
+    fc.date({ min: new Date('2030-01-01'), max: new Date('2200-01-01'), noInvalidDate: true }),
+  );
   let valid: fc.Arbitrary<unknown> = fc.string({ maxLength: 20 });
   const edges: fc.Arbitrary<unknown>[] = [nastyString];
   if (schema.format === 'date-time') {
@@ -105,6 +112,7 @@ function stringLike(schema: Schema): fc.Arbitrary<unknown> {
       date.map((d) => d.toISOString().replace('Z', '+05:30')),
     );
     edges.push(
+      outside.map((d) => d.toISOString()),
       date.map((d) => d.toISOString().slice(0, 10)),
       date.map((d) => String(d.getTime())),
       date.map((d) => d.toISOString().replace('Z', '')),
