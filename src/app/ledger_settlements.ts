@@ -85,11 +85,7 @@ interface SettlementRow {
   id: string;
   invoice_id: string;
   customer_id: string;
-  /**
-   * The subscription by the caller's id (its external_id), known to Perks or not, as redemptions
-   * name it. A settlement stored before settlements kept the caller's id holds the Perks id of a
-   * known subscription instead: whatever reads one translates it before showing it.
-   */
+  /** The subscription by the caller's id (its external_id), known to Perks or not, as redemptions name it. */
   subscription_id: string | null;
   currency: string;
   subtotal: number;
@@ -195,14 +191,10 @@ function settlementGate(
       created_at: new Date(locked.prior.created_at),
       voided_at: locked.prior.voided_at === null ? null : new Date(locked.prior.voided_at),
     };
-    // Settlements keep the caller's id, whether the subscription was known then or became known
-    // since; one stored before they did holds the Perks id of the subscription.
-    const sameSubscription =
-      prior.subscription_id === subscription ||
-      (locked.subscription !== null && prior.subscription_id === locked.subscription.id);
+    // Settlements keep the caller's id, whether the subscription was known then or became known since.
     const same =
       prior.customer_id === customerId &&
-      sameSubscription &&
+      prior.subscription_id === subscription &&
       prior.currency === input.currency &&
       prior.subtotal === input.subtotal_cents;
     if (!same) {
@@ -215,7 +207,7 @@ function settlementGate(
         ),
       };
     }
-    return { prior: settlementView({ ...prior, subscription_id: subscription }) };
+    return { prior: settlementView(prior) };
   }
   return { subscription };
 }
@@ -436,19 +428,11 @@ export async function voidInvoice(
     sent_items?: 'delete' | 'leave' | undefined;
   } = {},
 ): Promise<SettlementView> {
-  const [stored] = await tx.query<SettlementRow>(
+  const [row] = await tx.query<SettlementRow>(
     'select * from ledger_settlements where workspace_id = $1 and invoice_id = $2 for update',
     [workspaceId, invoiceId],
   );
-  if (!stored) throw new PerksError('resource_not_found', `no settled invoice '${invoiceId}'`, 'invoice_id');
-  // One stored before settlements kept the caller's id holds the Perks id of its subscription.
-  const row: SettlementRow = {
-    ...stored,
-    subscription_id:
-      stored.subscription_id === null
-        ? null
-        : await subscriptionExternalId(tx, workspaceId, stored.subscription_id),
-  };
+  if (!row) throw new PerksError('resource_not_found', `no settled invoice '${invoiceId}'`, 'invoice_id');
   if (row.status === 'voided') return settlementView(row);
   const now = deps.clock.now();
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { settleInvoice, type SettlementHooks } from '../../../app/ledger_settlements.js';
+import { listMigrations, splitStatements } from '../../db/migrate.js';
 import { type Harness, startHarness } from '../../../../test/helpers/harness.js';
 import { storeCases } from '../../../../test/helpers/stores.js';
 import {
@@ -168,7 +169,7 @@ for (const store of storeCases()) {
       assert.deepEqual(stored, [{ subscription_id: 'sub_named' }], "stored under the caller's id");
     });
 
-    it("happy: a settlement stored under the Perks id (before it kept the caller's) answers with the caller's id", async () => {
+    it("happy: migration 0033 gives a settlement stored under the Perks id the caller's id", async () => {
       const ws = await ledgerWorkspace(h);
       await grantOk(h, ws.key, ws.customer, grantBody('usd_credit', 5000));
       await subscribe(ws.key, ws.externalId, 'sub_legacy');
@@ -186,6 +187,10 @@ for (const store of storeCases()) {
         'update ledger_settlements set subscription_id = $3 where workspace_id = $1 and invoice_id = $2',
         [ws.workspaceId, 'in_legacy', perksId],
       );
+      const migration = listMigrations().find(
+        (m) => m.version === '0033_settlements_name_caller_subscription',
+      );
+      for (const statement of splitStatements(migration!.sql)) await h.db.query(statement);
       for (const subscription of ['sub_legacy', perksId]) {
         const again = await settle(ws.key, body(subscription));
         assert.equal(again.status, 200, JSON.stringify(again.body));
